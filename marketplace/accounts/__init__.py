@@ -1,0 +1,1 @@
+"""People, organisations, memberships and roles; sign-in by password, API tokens and web sessions."""

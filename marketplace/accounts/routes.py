@@ -1,0 +1,21 @@
+from marketplace.accounts import pages
+from marketplace.accounts.controllers import AuthController, OrganisationController
+
+ROUTES = [
+    AuthController,
+    OrganisationController,
+    pages.signup_form,
+    pages.signup,
+    pages.signin_form,
+    pages.signin,
+    pages.signout,
+    pages.invitation_form,
+    pages.invitation_accept,
+    pages.account,
+    pages.account_invite,
+    pages.account_portfolio_request,
+    pages.account_portfolio_decide,
+    pages.notifications,
+    pages.admin_organisations,
+    pages.admin_create_public_body,
+]

@@ -1,0 +1,411 @@
+"""Accounts rules: registration, sign-in, tokens, sessions, invitations and incubator portfolios."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from marketplace.accounts import schemas
+from marketplace.accounts.tables import (
+    ApiToken,
+    Invitation,
+    LoginAttempt,
+    Membership,
+    Organisation,
+    PortfolioLink,
+    User,
+    WebSession,
+)
+from marketplace.core.auth import BUYER_ROLES, Principal
+from marketplace.core.clock import now, rfc3339
+from marketplace.core.db import is_integrity_error, transaction
+from marketplace.core.errors import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    Invalid,
+    NotAuthenticated,
+    NotFound,
+    TooManyRequests,
+    invalid,
+)
+from marketplace.core.security import (
+    hash_password,
+    hash_token,
+    new_token,
+    password_problems,
+    verify_dummy,
+    verify_password,
+)
+from marketplace.mail.services import enqueue_mail
+from marketplace.settings import get_settings
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+INVITATION_DAYS = 14
+SESSION_DAYS = 14
+LOGIN_WINDOW = timedelta(minutes=15)
+ROLE_FOR_KIND = {"company": "company_member", "incubator": "incubator_member"}
+ROLES_FOR_KIND = {
+    "public_body": set(BUYER_ROLES),
+    "company": {"company_member"},
+    "incubator": {"incubator_member"},
+}
+
+
+def normalise_email(email: str, field: str = "email") -> str:
+    value = email.strip().lower()
+    if not EMAIL_RE.match(value):
+        raise invalid(field, "is not a valid e-mail address")
+    return value
+
+
+def parse_id(value: Any, what: str) -> uuid.UUID:
+    """Ids are UUIDs; anything else is simply not found (never a 500)."""
+    try:
+        return uuid.UUID(str(value))
+    except (ValueError, TypeError):
+        raise NotFound(what) from None
+
+
+def organisation_out(row: dict) -> schemas.OrganisationOut:
+    return schemas.OrganisationOut(
+        id=str(row["id"]), kind=row["kind"], name=row["name"], country=row["country"],
+        enterprise_number=row.get("enterprise_number"), size=row.get("size"), website=row.get("website"),
+    )
+
+
+def user_out(row: dict) -> schemas.UserOut:
+    return schemas.UserOut(
+        id=str(row["id"]), email=row["email"], name=row["name"], locale=row["locale"],
+        is_platform_admin=row["is_platform_admin"],
+    )
+
+
+def _check_password(password: str, email: str, name: str, field: str = "password") -> None:
+    problem = password_problems(password, email, name)
+    if problem:
+        raise invalid(field, problem)
+
+
+def _check_enterprise_number(value: str | None, country: str) -> str | None:
+    """Belgian enterprise numbers (KBO/BCE) are 10 digits with a mod-97 check."""
+    if not value:
+        return None
+    digits = re.sub(r"[^0-9]", "", value)
+    if country == "BE":
+        if len(digits) == 9:
+            digits = "0" + digits
+        if len(digits) != 10 or 97 - int(digits[:8]) % 97 != int(digits[8:]):
+            raise invalid("organisation.enterprise_number", "is not a valid Belgian enterprise number (10 digits, e.g. 0123.456.749)")
+        return f"{digits[:4]}.{digits[4:7]}.{digits[7:]}"
+    return value.strip()
+
+
+async def register(data: schemas.RegisterIn) -> schemas.RegisterOut:
+    """A founder or incubator signs up: a new organisation, a user, and their membership."""
+    email = normalise_email(data.email)
+    errors: list[FieldError] = []
+    if not data.name.strip():
+        errors.append(FieldError("name", "is required"))
+    if not data.organisation.name.strip():
+        errors.append(FieldError("organisation.name", "is required"))
+    problem = password_problems(data.password, email, data.name)
+    if problem:
+        errors.append(FieldError("password", problem))
+    if errors:
+        raise Invalid(errors)
+    enterprise_number = _check_enterprise_number(data.organisation.enterprise_number, data.organisation.country)
+    password_hash = hash_password(data.password)
+    try:
+        async with transaction():
+            if await User.exists().where(User.email == email):
+                raise Conflict("An account with this e-mail address already exists.", [FieldError("email", "is already registered")])
+            org = Organisation(
+                kind=data.organisation.kind, name=data.organisation.name.strip(), country=data.organisation.country,
+                enterprise_number=enterprise_number, size=data.organisation.size, website=data.organisation.website,
+            )
+            await org.save()
+            user = User(email=email, name=data.name.strip(), password_hash=password_hash, locale=data.locale)
+            await user.save()
+            await Membership.insert(Membership(user=user.id, organisation=org.id, role=ROLE_FOR_KIND[data.organisation.kind]))
+            await enqueue_mail(email, "welcome", locale=data.locale, name=user.name, organisation=org.name)
+    except Exception as exc:
+        if is_integrity_error(exc):
+            raise Conflict("An account with this e-mail address already exists.", [FieldError("email", "is already registered")]) from None
+        raise
+    return schemas.RegisterOut(user=user_out(user.to_dict()), organisation=organisation_out(org.to_dict()))
+
+
+async def check_login_allowed(email: str, ip: str) -> None:
+    settings = get_settings()
+    since = now() - LOGIN_WINDOW
+    by_email = await LoginAttempt.count().where(
+        (LoginAttempt.email == email) & (LoginAttempt.succeeded == False) & (LoginAttempt.at > since)  # noqa: E712
+    )
+    by_ip = await LoginAttempt.count().where(
+        (LoginAttempt.ip_address == ip) & (LoginAttempt.succeeded == False) & (LoginAttempt.at > since)  # noqa: E712
+    )
+    if by_email >= settings.login_max_failures or by_ip >= settings.login_max_failures * 4:
+        raise TooManyRequests("Too many failed sign-in attempts. Wait 15 minutes and try again.", retry_after=900)
+
+
+async def authenticate(email: str, password: str, ip: str) -> dict:
+    """Check a password, rate-limited per e-mail and per IP address. Returns the user row."""
+    try:
+        email = normalise_email(email)
+    except Invalid:
+        raise NotAuthenticated("Wrong e-mail address or password.") from None
+    await check_login_allowed(email, ip)
+    user = await User.select().where((User.email == email) & (User.active == True)).first()  # noqa: E712
+    if user is None:
+        verify_dummy(password)
+        ok = False
+    else:
+        ok = verify_password(user["password_hash"], password)
+    await LoginAttempt.insert(LoginAttempt(email=email, ip_address=ip, succeeded=ok))
+    if not ok:
+        raise NotAuthenticated("Wrong e-mail address or password.")
+    return user
+
+
+async def issue_token(data: schemas.TokenIn, ip: str) -> schemas.TokenOut:
+    user = await authenticate(data.email, data.password, ip)
+    token = new_token()
+    await ApiToken.insert(ApiToken(user=user["id"], token_hash=hash_token(token), name=data.name or "API token"))
+    return schemas.TokenOut(token=token)
+
+
+async def revoke_token(token: str) -> None:
+    await ApiToken.update({ApiToken.revoked_at: now()}).where(ApiToken.token_hash == hash_token(token))
+
+
+async def open_session(user_id: Any, ip: str, user_agent: str) -> str:
+    """A web session for a signed-in user; returns the cookie value (only its hash is stored)."""
+    token = new_token()
+    await WebSession.insert(
+        WebSession(user=user_id, token_hash=hash_token(token), expires_at=now() + timedelta(days=SESSION_DAYS),
+                   ip_address=ip[:64], user_agent=user_agent[:300])
+    )
+    return token
+
+
+async def close_session(cookie: str) -> None:
+    await WebSession.delete().where(WebSession.token_hash == hash_token(cookie))
+
+
+def me(principal: Principal) -> schemas.MeOut:
+    memberships = [
+        schemas.MembershipOut(
+            organisation=schemas.OrganisationOut(
+                id=r.organisation_id, kind=r.organisation_kind, name=r.organisation_name, country="", enterprise_number=None, size=None
+            ),
+            role=r.role,
+        )
+        for r in principal.roles
+    ]
+    roles = sorted({r.role for r in principal.roles} | ({"platform_admin"} if principal.is_platform_admin else set()))
+    return schemas.MeOut(
+        user=schemas.UserOut(id=principal.user_id, email=principal.email, name=principal.name, locale=principal.locale,
+                             is_platform_admin=principal.is_platform_admin),
+        memberships=memberships,
+        roles=roles,
+    )
+
+
+async def me_with_organisations(principal: Principal) -> schemas.MeOut:
+    out = me(principal)
+    ids = [uuid.UUID(m.organisation.id) for m in out.memberships]
+    if ids:
+        rows = {str(r["id"]): r for r in await Organisation.select().where(Organisation.id.is_in(ids))}
+        for m in out.memberships:
+            m.organisation = organisation_out(rows[m.organisation.id])
+    return out
+
+
+async def create_public_body(data: schemas.PublicBodyIn) -> schemas.OrganisationOut:
+    ceiling = 3_000_000
+    if data.budget_ceiling is not None:
+        amount = data.budget_ceiling.get("amount")
+        if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+            raise invalid("budget_ceiling.amount", "must be a positive whole number of cents")
+        if data.budget_ceiling.get("currency", "EUR") != "EUR":
+            raise invalid("budget_ceiling.currency", "must be EUR")
+        ceiling = amount
+    if not data.name.strip():
+        raise invalid("name", "is required")
+    org = Organisation(kind="public_body", name=data.name.strip(), country=data.country,
+                       enterprise_number=data.enterprise_number, website=data.website, budget_ceiling_cents=ceiling)
+    await org.save()
+    return organisation_out(org.to_dict())
+
+
+async def get_organisation(org_id: Any) -> dict:
+    row = await Organisation.select().where(Organisation.id == parse_id(org_id, "organisation")).first()
+    if row is None:
+        raise NotFound("organisation")
+    return row
+
+
+async def invite(principal: Principal, org_id: Any, data: schemas.InvitationIn) -> schemas.InvitationOut:
+    """Invite someone to join an organisation with a role; the token is e-mailed to them."""
+    org = await get_organisation(org_id)
+    oid = str(org["id"])
+    if org["kind"] == "public_body":
+        allowed = principal.is_platform_admin or principal.has_role("buyer_admin", organisation_id=oid)
+    else:
+        allowed = principal.is_platform_admin or principal.has_role(ROLE_FOR_KIND[org["kind"]], organisation_id=oid)
+    if not allowed:
+        raise Forbidden("Only the platform admin or this organisation's admin may invite people to it.")
+    if data.role not in ROLES_FOR_KIND[org["kind"]]:
+        raise invalid("role", f"is not a role of a {org['kind'].replace('_', ' ')}: choose one of {', '.join(sorted(ROLES_FOR_KIND[org['kind']]))}")
+    email = normalise_email(data.email)
+    token = new_token()
+    expires = now() + timedelta(days=INVITATION_DAYS)
+    async with transaction():
+        invitation = Invitation(organisation=org["id"], email=email, role=data.role, token_hash=hash_token(token),
+                                invited_by=uuid.UUID(principal.user_id), expires_at=expires)
+        await invitation.save()
+        await enqueue_mail(email, "invitation", locale=principal.locale, organisation=org["name"], role=data.role,
+                           inviter=principal.name, token=token, expires_at=expires)
+    return schemas.InvitationOut(id=str(invitation.id), token=token, email=email, role=data.role, organisation_id=oid,
+                                 expires_at=rfc3339(expires) or "")
+
+
+async def find_invitation(token: str) -> dict:
+    if len(token) > 200:
+        raise NotFound("invitation")
+    row = await Invitation.select(
+        Invitation.all_columns(), Invitation.organisation.name.as_alias("organisation_name")
+    ).where(Invitation.token_hash == hash_token(token)).first()
+    if row is None:
+        raise NotFound("invitation")
+    if row["accepted_at"] is not None:
+        raise Conflict("This invitation has already been used. Sign in instead.")
+    if row["expires_at"] <= now():
+        raise Conflict("This invitation has expired. Ask for a new one.")
+    return row
+
+
+async def accept_invitation(token: str, data: schemas.AcceptInvitationIn) -> schemas.UserOut:
+    """Accept an invitation: a new account (or a new role for an existing one, checked by its password)."""
+    invitation = await find_invitation(token)
+    async with transaction():
+        # Claim the invitation first, so that two concurrent accepts cannot both succeed.
+        claimed = await Invitation.update({Invitation.accepted_at: now()}).where(
+            (Invitation.id == invitation["id"]) & Invitation.accepted_at.is_null()
+        ).returning(Invitation.id)
+        if not claimed:
+            raise Conflict("This invitation has already been used. Sign in instead.")
+        existing = await User.select().where(User.email == invitation["email"]).first()
+        if existing is not None:
+            if not verify_password(existing["password_hash"], data.password):
+                raise invalid("password", "is not the password of the existing account for this e-mail address")
+            user = existing
+        else:
+            if not data.name.strip():
+                raise invalid("name", "is required")
+            _check_password(data.password, invitation["email"], data.name)
+            new_user = User(email=invitation["email"], name=data.name.strip(), password_hash=hash_password(data.password))
+            await new_user.save()
+            user = new_user.to_dict()
+        already = await Membership.exists().where(
+            (Membership.user == user["id"]) & (Membership.organisation == invitation["organisation"]) & (Membership.role == invitation["role"])
+        )
+        if not already:
+            await Membership.insert(Membership(user=user["id"], organisation=invitation["organisation"], role=invitation["role"]))
+        await Invitation.update({Invitation.accepted_by: user["id"]}).where(Invitation.id == invitation["id"])
+    return user_out(user)
+
+
+def _link_out(row: dict) -> schemas.PortfolioLinkOut:
+    return schemas.PortfolioLinkOut(
+        id=str(row["id"]), incubator_id=str(row["incubator"]), company_id=str(row["company"]), status=row["status"],
+        created_at=rfc3339(row["created_at"]) or "", decided_at=rfc3339(row["decided_at"]),
+    )
+
+
+async def request_portfolio_link(principal: Principal, incubator_id: Any, company_id: str) -> schemas.PortfolioLinkOut:
+    """An incubator asks a company to join its portfolio; the company must accept."""
+    incubator = await get_organisation(incubator_id)
+    if incubator["kind"] != "incubator" or not principal.has_role("incubator_member", organisation_id=str(incubator["id"])):
+        raise Forbidden("Only a member of this incubator may add companies to its portfolio.")
+    try:
+        company = await get_organisation(company_id)
+    except NotFound:
+        raise invalid("company_id", "is not a registered company") from None
+    if company["kind"] != "company":
+        raise invalid("company_id", "is not a company")
+    async with transaction():
+        existing = await PortfolioLink.select().where(
+            (PortfolioLink.incubator == incubator["id"]) & (PortfolioLink.company == company["id"])
+        ).first()
+        if existing is not None and existing["status"] != PortfolioLink.Status.declined:
+            raise Conflict("This company is already in the portfolio or has a pending request.", [FieldError("company_id", "already linked")])
+        if existing is not None:
+            await PortfolioLink.delete().where(PortfolioLink.id == existing["id"])
+        link = PortfolioLink(incubator=incubator["id"], company=company["id"], requested_by=uuid.UUID(principal.user_id))
+        await link.save()
+        members = await Membership.select(Membership.user.email, Membership.user.locale).where(
+            (Membership.organisation == company["id"]) & (Membership.role == "company_member")
+        )
+        for m in members:
+            await enqueue_mail(m["user.email"], "portfolio_request", locale=m["user.locale"], incubator=incubator["name"],
+                               company=company["name"])
+    return _link_out(link.to_dict())
+
+
+async def decide_portfolio_link(principal: Principal, link_id: Any, accept: bool) -> schemas.PortfolioLinkOut:
+    """The company consents to (or declines) an incubator's portfolio request."""
+    link = await PortfolioLink.select().where(PortfolioLink.id == parse_id(link_id, "portfolio link")).first()
+    if link is None:
+        raise NotFound("portfolio link")
+    if not principal.has_role("company_member", organisation_id=str(link["company"])):
+        if principal.has_role("incubator_member", organisation_id=str(link["incubator"])):
+            raise Forbidden("Only the company can accept or decline its portfolio link.")
+        raise NotFound("portfolio link")
+    if link["status"] != PortfolioLink.Status.pending:
+        raise Conflict(f"This portfolio link is already {link['status']}.")
+    status = PortfolioLink.Status.accepted if accept else PortfolioLink.Status.declined
+    await PortfolioLink.update(
+        {PortfolioLink.status: status, PortfolioLink.decided_at: now(), PortfolioLink.decided_by: uuid.UUID(principal.user_id)}
+    ).where(PortfolioLink.id == link["id"])
+    link.update(status=status.value, decided_at=now())
+    return _link_out(link)
+
+
+async def portfolio_links_for(principal: Principal) -> list[dict]:
+    """Every portfolio link the user's organisations take part in, with both names."""
+    orgs = [uuid.UUID(o) for o in principal.organisations("company_member", "incubator_member")]
+    if not orgs:
+        return []
+    return await PortfolioLink.select(
+        PortfolioLink.all_columns(),
+        PortfolioLink.incubator.name.as_alias("incubator_name"),
+        PortfolioLink.company.name.as_alias("company_name"),
+    ).where(PortfolioLink.incubator.is_in(orgs) | PortfolioLink.company.is_in(orgs)).order_by(PortfolioLink.created_at, ascending=False)
+
+
+async def consenting_companies(incubator_ids: list[str]) -> list[str]:
+    """Companies that accepted to be in one of these incubators' portfolios."""
+    if not incubator_ids:
+        return []
+    rows = await PortfolioLink.select(PortfolioLink.company).where(
+        PortfolioLink.incubator.is_in([uuid.UUID(i) for i in incubator_ids]) & (PortfolioLink.status == PortfolioLink.Status.accepted)
+    )
+    return [str(r["company"]) for r in rows]
+
+
+async def create_admin(email: str, name: str, password: str) -> str:
+    """The first platform admin, from the command line. Returns the user id."""
+    email = normalise_email(email)
+    _check_password(password, email, name)
+    async with transaction():
+        existing = await User.select().where(User.email == email).first()
+        if existing:
+            await User.update({User.is_platform_admin: True, User.password_hash: hash_password(password)}).where(User.id == existing["id"])
+            return str(existing["id"])
+        user = User(email=email, name=name, password_hash=hash_password(password), is_platform_admin=True)
+        await user.save()
+        return str(user.id)

@@ -1,0 +1,120 @@
+"""The Litestar application factory: joins every domain's routes, middleware, templates and errors."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+from pathlib import Path
+
+from litestar import Litestar, Request
+from litestar.config.csrf import CSRFConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.logging import LoggingConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.static_files import create_static_files_router
+from litestar.template import TemplateConfig
+
+from marketplace.core import db
+from marketplace.core.auth import AuthenticationMiddleware, access
+from marketplace.core.errors import DomainError, FieldError, api_exception_handler
+from marketplace.core.locale import LocaleMiddleware
+from marketplace.core.templating import TEMPLATE_DIR, configure
+from marketplace.settings import Settings, get_settings
+
+log = logging.getLogger("marketplace")
+PACKAGE_DIR = Path(__file__).resolve().parent
+MAX_BODY_BYTES = 1024 * 1024  # JSON bodies; upload routes raise their own limit
+
+
+async def require_json_bodies(request: Request) -> None:
+    """API bodies are JSON unless the route says otherwise (`opt["content_types"]`, e.g. uploads)."""
+    if request.method not in ("POST", "PUT", "PATCH") or not request.url.path.startswith("/api/"):
+        return
+    if request.headers.get("content-length", "0") == "0" and "transfer-encoding" not in request.headers:
+        return
+    accepted = request.route_handler.opt.get("content_types", ("application/json",))
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in accepted:
+        raise DomainError(
+            detail=f"Send the body as {' or '.join(accepted)}, not {media_type or 'no content type'}.",
+            errors=[FieldError("content-type", f"must be {' or '.join(accepted)}")],
+            status=415,
+        )
+
+
+def discover_routes() -> list:
+    """Every `marketplace/<domain>/routes.py` exports `ROUTES`."""
+    routes: list = []
+    for path in sorted(PACKAGE_DIR.glob("*/routes.py")):
+        module = importlib.import_module(f"marketplace.{path.parent.name}.routes")
+        routes.extend(module.ROUTES)
+    return routes
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Build the marketplace. `marketplace serve` calls this; tests call it with their settings."""
+    settings = settings or get_settings()
+    worker: dict[str, object] = {}
+
+    async def on_startup() -> None:
+        await db.open_pool()
+        if settings.run_worker:
+            from marketplace.worker import run_forever
+
+            stop = asyncio.Event()
+            worker["stop"] = stop
+            worker["task"] = asyncio.create_task(run_forever(settings.worker_interval_seconds, stop))
+
+    async def on_shutdown() -> None:
+        if "task" in worker:
+            worker["stop"].set()  # type: ignore[attr-defined]
+            await worker["task"]  # type: ignore[misc]
+        await db.close_pool()
+
+    from marketplace.web.errors import page_exception_handler
+
+    def exception_handler(request, exc):  # type: ignore[no-untyped-def]
+        if request.url.path.startswith("/api/"):
+            return api_exception_handler(request, exc)
+        return page_exception_handler(request, exc)
+
+    return Litestar(
+        route_handlers=[
+            *discover_routes(),
+            create_static_files_router(path="/static", directories=[PACKAGE_DIR / "web" / "static"], opt={"allow": "public"},
+                                       include_in_schema=False),
+        ],
+        guards=[access],
+        middleware=[AuthenticationMiddleware(), LocaleMiddleware()],
+        exception_handlers={Exception: exception_handler},
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name="mp_csrf",
+            cookie_secure=settings.secure_cookies,
+            cookie_samesite="lax",
+            header_name="x-csrf-token",
+            exclude=["/api/", "/sandbox/"],
+        ),
+        template_config=TemplateConfig(
+            directory=TEMPLATE_DIR,
+            engine=JinjaTemplateEngine,
+            engine_callback=lambda engine: configure(engine.engine),
+        ),
+        openapi_config=OpenAPIConfig(
+            title="Innovation procurement marketplace API",
+            version="1.0.0",
+            description="Public bodies publish problems; companies answer in staged steps; milestones are paid on time.",
+            path="/schema",
+        ),
+        request_max_body_size=MAX_BODY_BYTES,
+        before_request=require_json_bodies,
+        on_startup=[on_startup],
+        on_shutdown=[on_shutdown],
+        logging_config=LoggingConfig(
+            root={"level": "INFO", "handlers": ["queue_listener"]},
+            formatters={"standard": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+            log_exceptions="never",
+        ),
+        debug=False,
+    )

@@ -1,0 +1,125 @@
+"""The `marketplace` command line: serve, migrate, demo, create-admin, worker."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import sys
+
+
+def _setup_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+async def _with_db(coro_factory):  # type: ignore[no-untyped-def]
+    from marketplace.core import db
+
+    await db.open_pool()
+    try:
+        return await coro_factory()
+    finally:
+        await db.close_pool()
+
+
+def cmd_migrate(_: argparse.Namespace) -> int:
+    from marketplace.core import db
+
+    asyncio.run(_with_db(db.migrate))
+    print("Database is up to date.")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    cmd_migrate(args)
+    uvicorn.run(
+        "marketplace.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=True,
+        log_level="info",
+    )
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from marketplace.core import db
+    from marketplace.demo import load_demo, print_logins
+
+    async def run():  # type: ignore[no-untyped-def]
+        await db.migrate()
+        return await load_demo()
+
+    logins = asyncio.run(_with_db(run))
+    print_logins(logins)
+    return 0
+
+
+def cmd_create_admin(args: argparse.Namespace) -> int:
+    from marketplace.accounts.services import create_admin
+    from marketplace.core import db
+    from marketplace.core.errors import DomainError
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password for the platform admin: ")
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+
+    async def run():  # type: ignore[no-untyped-def]
+        await db.migrate()
+        return await create_admin(args.email, args.name, password)
+
+    try:
+        user_id = asyncio.run(_with_db(run))
+    except DomainError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 2
+    print(f"Platform admin {args.email} is ready (user id {user_id}).")
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from marketplace.settings import get_settings
+    from marketplace.worker import run_forever
+
+    _setup_logging()
+    interval = args.interval or get_settings().worker_interval_seconds
+    try:
+        asyncio.run(_with_db(lambda: run_forever(interval)))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="marketplace", description="The innovation procurement marketplace.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="apply pending migrations, then serve the marketplace")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=cmd_serve)
+    sub.add_parser("migrate", help="apply pending database migrations").set_defaults(func=cmd_migrate)
+    sub.add_parser("demo", help="load the demo data and print the logins").set_defaults(func=cmd_demo)
+    admin = sub.add_parser("create-admin", help="create a platform admin (password from standard input)")
+    admin.add_argument("email")
+    admin.add_argument("--name", default="Platform admin")
+    admin.set_defaults(func=cmd_create_admin)
+    worker = sub.add_parser("worker", help="run the background worker on its own")
+    worker.add_argument("--interval", type=float, default=None)
+    worker.set_defaults(func=cmd_worker)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

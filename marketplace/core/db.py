@@ -1,0 +1,100 @@
+"""The database engine (SQLite or PostgreSQL, by DATABASE_URL), the domain apps, and migrations."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import urlparse
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.table import Table
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+
+
+def engine_from_url(url: str) -> Engine:
+    """Build the Piccolo engine that `url` names."""
+    if url.startswith(("postgres://", "postgresql://")):
+        return PostgresEngine(config={"dsn": url}, log_queries=False)
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return SQLiteEngine(path=str(path), timeout=30)
+    raise SystemExit(f"DATABASE_URL must start with sqlite:/// or postgresql://, got {urlparse(url).scheme!r}")
+
+
+def discover_apps() -> list[str]:
+    """Every domain folder with a `piccolo_app.py` is a Piccolo app (dependencies order them)."""
+    return sorted(
+        f"marketplace.{path.parent.name}.piccolo_app" for path in PACKAGE_DIR.glob("*/piccolo_app.py")
+    )
+
+
+def engine() -> Engine:
+    from piccolo.engine import engine_finder
+
+    found = engine_finder()
+    assert found is not None, "marketplace.piccolo_conf defines DB"
+    return found
+
+
+def is_postgres() -> bool:
+    return isinstance(engine(), PostgresEngine)
+
+
+def all_tables() -> list[type[Table]]:
+    """Every table of every app, parents before children."""
+    from piccolo.conf.apps import Finder
+
+    return Finder().get_table_classes()
+
+
+@asynccontextmanager
+async def transaction() -> AsyncIterator[None]:
+    """One all-or-nothing unit of work. On SQLite the write lock is taken at the start."""
+    db = engine()
+    if isinstance(db, SQLiteEngine):
+        async with db.transaction(transaction_type=TransactionType.immediate):
+            yield
+    else:
+        async with db.transaction():
+            yield
+
+
+def is_integrity_error(exc: BaseException) -> bool:
+    """True for a unique, foreign-key or check violation, whichever engine raised it."""
+    if isinstance(exc, sqlite3.IntegrityError):
+        return True
+    try:
+        import asyncpg
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(exc, asyncpg.exceptions.IntegrityConstraintViolationError)
+
+
+async def migrate() -> None:
+    """Apply every pending migration of every app, in dependency order."""
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    db = engine()
+    if isinstance(db, SQLiteEngine):
+        await db.run_ddl("PRAGMA journal_mode=WAL")
+    result = await run_forwards(app_name="all", fake=False)
+    if not result.success:
+        raise SystemExit(f"migrations failed: {result.message}")
+
+
+async def open_pool() -> None:
+    db = engine()
+    if isinstance(db, PostgresEngine) and db.pool is None:
+        await db.start_connection_pool(min_size=1, max_size=10)
+
+
+async def close_pool() -> None:
+    db = engine()
+    if isinstance(db, PostgresEngine) and db.pool is not None:
+        await db.close_connection_pool()

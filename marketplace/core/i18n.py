@@ -1,0 +1,64 @@
+"""English, French and Dutch: gettext catalogues (Babel .po files) and the request's locale."""
+
+from __future__ import annotations
+
+import contextvars
+from functools import lru_cache
+from io import BytesIO
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+
+LOCALES = ("en", "fr", "nl")
+LOCALE_NAMES = {"en": "English", "fr": "Français", "nl": "Nederlands"}
+DEFAULT_LOCALE = "en"
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+
+current_locale: contextvars.ContextVar[str] = contextvars.ContextVar("current_locale", default=DEFAULT_LOCALE)
+
+
+@lru_cache(maxsize=None)
+def translations(locale: str) -> NullTranslations:
+    """The catalogue for `locale`, compiled in memory from its .po file (no build step needed)."""
+    po = LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po"
+    if locale == DEFAULT_LOCALE or not po.exists():
+        return NullTranslations()
+    with po.open("rb") as fh:
+        catalog = read_po(fh, locale=locale)
+    buffer = BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(fp=buffer)
+
+
+def gettext(message: str, **variables: object) -> str:
+    text = translations(current_locale.get()).gettext(message)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
+    text = translations(current_locale.get()).ngettext(singular, plural, n)
+    variables.setdefault("num", n)
+    return text % variables
+
+
+_ = gettext
+
+
+def negotiate(accept_language: str | None) -> str | None:
+    """The best of our locales for an Accept-Language header, or None."""
+    if not accept_language:
+        return None
+    ranked: list[tuple[float, str]] = []
+    for part in accept_language.split(","):
+        bits = part.strip().split(";q=")
+        tag = bits[0].strip().lower()[:2]
+        try:
+            q = float(bits[1]) if len(bits) > 1 else 1.0
+        except ValueError:
+            q = 0.0
+        if tag in LOCALES:
+            ranked.append((q, tag))
+    return max(ranked)[1] if ranked else None

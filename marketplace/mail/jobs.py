@@ -1,0 +1,3 @@
+from marketplace.mail.services import deliver_due_mail
+
+JOBS = [deliver_due_mail]

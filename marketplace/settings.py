@@ -1,0 +1,122 @@
+"""Settings read from the environment (names as in the public API contract)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _int(environ: dict[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise SystemExit(f"{name} must be a whole number, got {raw!r}") from exc
+    if value < minimum:
+        raise SystemExit(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _flag(environ: dict[str, str], name: str, default: bool) -> bool:
+    raw = environ.get(name)
+    if raw in (None, ""):
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the marketplace reads from its environment."""
+
+    database_url: str
+    """`DATABASE_URL`: `sqlite:///path` (default: var/marketplace.sqlite3) or `postgresql://...`."""
+    secret_key: str
+    """`SECRET_KEY`: signs cookies and tokens. Generated (and kept in var/) when unset."""
+    base_url: str = "http://127.0.0.1:8000"
+    """`BASE_URL`: where users reach the marketplace; used in e-mails and payment links."""
+    stripe_api_key: str | None = None
+    """`STRIPE_API_KEY`: unset means the payments sandbox."""
+    stripe_api_base: str | None = None
+    """`STRIPE_API_BASE`: where the Stripe SDK sends requests (the sandbox when no key is set)."""
+    stripe_webhook_secret: str = "whsec_sandbox"
+    """`STRIPE_WEBHOOK_SECRET`: verifies the signatures of incoming webhook events."""
+    smtp_url: str | None = None
+    """`SMTP_URL`: `smtp://user:pass@host:port` (`smtps://` for implicit TLS). Unset: mail stays in the outbox and the log."""
+    mail_from: str = "Innovation Marketplace <no-reply@marketplace.localhost>"
+    """`MAIL_FROM`: the sender of every e-mail."""
+    min_stage_open_days: int = 10
+    """`MARKETPLACE_MIN_STAGE_OPEN_DAYS`: the shortest a submission stage may stay open."""
+    standstill_days: int = 10
+    """`MARKETPLACE_STANDSTILL_DAYS`: how long rejected bidders may object after an award."""
+    run_worker: bool = True
+    """`MARKETPLACE_RUN_WORKER`: run the background worker inside `marketplace serve` (off when workers run apart)."""
+    worker_interval_seconds: float = 2.0
+    """`MARKETPLACE_WORKER_INTERVAL`: seconds between two rounds of background work."""
+    upload_dir: Path = field(default=PROJECT_ROOT / "var" / "uploads")
+    """`MARKETPLACE_UPLOAD_DIR`: where uploaded and generated files are stored."""
+    login_max_failures: int = 5
+    """`MARKETPLACE_LOGIN_MAX_FAILURES`: failed sign-ins per e-mail address in 15 minutes before a pause."""
+    secure_cookies: bool = False
+    """`MARKETPLACE_SECURE_COOKIES`: mark cookies Secure (on by default when BASE_URL is https)."""
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith(("postgres://", "postgresql://"))
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        """Read the settings from `environ` (default: the process environment)."""
+        env = dict(os.environ if environ is None else environ)
+        base_url = env.get("BASE_URL") or "http://127.0.0.1:8000"
+        return cls(
+            database_url=env.get("DATABASE_URL") or f"sqlite:///{PROJECT_ROOT / 'var' / 'marketplace.sqlite3'}",
+            secret_key=env.get("SECRET_KEY") or _generated_secret(),
+            base_url=base_url.rstrip("/"),
+            stripe_api_key=env.get("STRIPE_API_KEY") or None,
+            stripe_api_base=env.get("STRIPE_API_BASE") or None,
+            stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or "whsec_sandbox",
+            smtp_url=env.get("SMTP_URL") or None,
+            mail_from=env.get("MAIL_FROM") or cls.mail_from,
+            min_stage_open_days=_int(env, "MARKETPLACE_MIN_STAGE_OPEN_DAYS", 10),
+            standstill_days=_int(env, "MARKETPLACE_STANDSTILL_DAYS", 10),
+            run_worker=_flag(env, "MARKETPLACE_RUN_WORKER", True),
+            worker_interval_seconds=float(env.get("MARKETPLACE_WORKER_INTERVAL") or 2.0),
+            upload_dir=Path(env.get("MARKETPLACE_UPLOAD_DIR") or PROJECT_ROOT / "var" / "uploads"),
+            login_max_failures=_int(env, "MARKETPLACE_LOGIN_MAX_FAILURES", 5, minimum=1),
+            secure_cookies=_flag(env, "MARKETPLACE_SECURE_COOKIES", base_url.startswith("https://")),
+        )
+
+
+def _generated_secret() -> str:
+    """A development secret kept in var/ so that sessions survive a restart."""
+    path = PROJECT_ROOT / "var" / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_urlsafe(48)
+        path.write_text(value)
+        return value
+
+
+_current: Settings | None = None
+
+
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment on first use."""
+    global _current
+    if _current is None:
+        _current = Settings.from_env()
+    return _current
+
+
+def use_settings(settings: Settings | None) -> None:
+    """Replace the process-wide settings (tests; None re-reads the environment on next use)."""
+    global _current
+    _current = settings

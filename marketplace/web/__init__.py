@@ -1,0 +1,1 @@
+"""The server-rendered web pages: layout, home, language switch, and page errors."""

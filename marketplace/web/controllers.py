@@ -1,0 +1,36 @@
+"""The home page, the language switch and the health check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get
+from litestar.response import Redirect, Template
+
+from marketplace.core import i18n
+from marketplace.core.auth import PUBLIC, allow
+from marketplace.core.db import engine
+from marketplace.core.locale import LANG_COOKIE
+from marketplace.settings import get_settings
+from marketplace.web.pages import page, safe_next
+
+
+@get("/", opt=allow(PUBLIC), include_in_schema=False)
+async def home(request: Request[Any, Any, Any]) -> Template:
+    return page(request, "home.html")
+
+
+@get("/language/{code:str}", opt=allow(PUBLIC), include_in_schema=False)
+async def switch_language(code: str, next: str | None = None) -> Redirect:
+    """Set the language cookie and go back where the user was."""
+    response = Redirect(path=safe_next(next))
+    if code in i18n.LOCALES:
+        response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="lax", secure=get_settings().secure_cookies)
+    return response
+
+
+@get("/healthz", opt=allow(PUBLIC), tags=["operations"])
+async def health() -> dict[str, str]:
+    """Liveness and database reachability."""
+    await engine().run_ddl("SELECT 1")
+    return {"status": "ok"}

@@ -1,0 +1,52 @@
+"""The background worker: e-mail now, deadlines and payouts as domains add their `jobs.py`.
+
+It runs inside `marketplace serve` by default, or alone as `marketplace worker`. Every job claims
+its rows with a conditional update (or row locks on PostgreSQL), so several workers never do the
+same work twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+log = logging.getLogger("marketplace.worker")
+
+Job = Callable[[], Awaitable[int]]
+
+
+def discover_jobs() -> list[Job]:
+    """Every `marketplace/<domain>/jobs.py` exports `JOBS`, a list of coroutines returning a count."""
+    jobs: list[Job] = []
+    for path in sorted(Path(__file__).resolve().parent.glob("*/jobs.py")):
+        module = importlib.import_module(f"marketplace.{path.parent.name}.jobs")
+        jobs.extend(module.JOBS)
+    return jobs
+
+
+async def run_once(jobs: list[Job] | None = None) -> dict[str, int]:
+    """One round of every job; a failing job is logged and does not stop the others."""
+    done: dict[str, int] = {}
+    for job in jobs if jobs is not None else discover_jobs():
+        name = f"{job.__module__}.{job.__name__}"
+        try:
+            done[name] = await job()
+        except Exception:  # noqa: BLE001 - the worker must outlive one job's bug
+            log.exception("background job %s failed", name)
+            done[name] = -1
+    return done
+
+
+async def run_forever(interval: float, stop: asyncio.Event | None = None) -> None:
+    jobs = discover_jobs()
+    stop = stop or asyncio.Event()
+    log.info("worker started with %d jobs, every %.1f s", len(jobs), interval)
+    while not stop.is_set():
+        await run_once(jobs)
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+        except TimeoutError:
+            pass
