@@ -21,16 +21,25 @@ current_locale: contextvars.ContextVar[str] = contextvars.ContextVar("current_lo
 
 @lru_cache(maxsize=None)
 def translations(locale: str) -> NullTranslations:
-    """The catalogue for `locale`, compiled in memory from its .po file (no build step needed)."""
-    po = LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po"
-    if locale == DEFAULT_LOCALE or not po.exists():
+    """The catalogue for `locale`: every `locale/<locale>/LC_MESSAGES/*.po` (one per domain),
+    compiled in memory, so there is no build step and no merge conflict between domains."""
+    files = sorted((LOCALE_DIR / locale / "LC_MESSAGES").glob("*.po"))
+    if locale == DEFAULT_LOCALE or not files:
         return NullTranslations()
-    with po.open("rb") as fh:
-        catalog = read_po(fh, locale=locale)
-    buffer = BytesIO()
-    write_mo(buffer, catalog)
-    buffer.seek(0)
-    return Translations(fp=buffer)
+    merged: Translations | None = None
+    for po in files:
+        with po.open("rb") as fh:
+            catalog = read_po(fh, locale=locale)
+        buffer = BytesIO()
+        write_mo(buffer, catalog)
+        buffer.seek(0)
+        part = Translations(fp=buffer)
+        if merged is None:
+            merged = part
+        else:
+            merged._catalog.update(part._catalog)  # later files add to (and may refine) earlier ones
+    assert merged is not None
+    return merged
 
 
 def gettext(message: str, **variables: object) -> str:
