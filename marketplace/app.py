@@ -55,6 +55,9 @@ def discover_routes() -> list:
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the marketplace. `marketplace serve` calls this; tests call it with their settings."""
     settings = settings or get_settings()
+    from marketplace.procedures.engine import load_templates
+
+    load_templates()  # a broken procedure template stops the start, naming the file, stage and field
     worker: dict[str, object] = {}
 
     async def on_startup() -> None:

@@ -82,14 +82,17 @@ async def _load_accounts(ctx: DemoContext) -> None:
             await PortfolioLink.insert(PortfolioLink(incubator=inc.id, company=com.id, status=status))
 
 
+def _domain_demo_modules() -> list[str]:
+    return [f"marketplace.{p.parent.name}.demo" for p in sorted(Path(__file__).resolve().parent.glob("*/demo.py"))]
+
+
 async def load_demo() -> list[tuple[str, str, str]]:
     """Load every domain's demo data in one transaction; returns (e-mail, password, who) rows."""
     ctx = DemoContext()
     async with transaction():
         await _load_accounts(ctx)
-        for path in sorted(Path(__file__).resolve().parent.glob("*/demo.py")):
-            module = importlib.import_module(f"marketplace.{path.parent.name}.demo")
-            await module.load(ctx)
+        for name in _domain_demo_modules():
+            await importlib.import_module(name).load(ctx)
     return ctx.logins
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextvars
-from functools import lru_cache
+from functools import cache
 from io import BytesIO
 from pathlib import Path
 
@@ -19,7 +19,7 @@ LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 current_locale: contextvars.ContextVar[str] = contextvars.ContextVar("current_locale", default=DEFAULT_LOCALE)
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(locale: str) -> NullTranslations:
     """The catalogue for `locale`: every `locale/<locale>/LC_MESSAGES/*.po` (one per domain),
     compiled in memory, so there is no build step and no merge conflict between domains."""

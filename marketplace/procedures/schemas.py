@@ -1,0 +1,74 @@
+"""Wire types for procedure templates."""
+
+from __future__ import annotations
+
+import msgspec
+
+from marketplace.procedures.engine import ProcedureTemplate
+
+
+class FieldOut(msgspec.Struct):
+    key: str
+    label: str
+    type: str
+    required: bool
+    help: str
+    max_words: int | None
+    max_chars: int | None
+    choices: list[str]
+    carry_from: str | None
+
+
+class DocumentOut(msgspec.Struct):
+    key: str
+    label: str
+    types: list[str]
+    max_mb: int
+    required: bool
+
+
+class CriterionOut(msgspec.Struct):
+    key: str
+    name: str
+    weight: int
+    scale_max: int
+
+
+class StageOut(msgspec.Struct):
+    key: str
+    name: str
+    description: str
+    duration_days: int
+    decision: str
+    max_selected: int | None
+    paid: bool
+    features: list[str]
+    fields: list[FieldOut]
+    documents: list[DocumentOut]
+    criteria: list[CriterionOut]
+
+
+class ProcedureOut(msgspec.Struct):
+    id: str
+    version: int
+    name: str
+    description: str
+    stages: list[StageOut]
+
+
+def procedure_out(t: ProcedureTemplate) -> ProcedureOut:
+    return ProcedureOut(
+        id=t.id, version=t.version, name=t.name, description=t.description,
+        stages=[
+            StageOut(
+                key=s.key, name=s.name, description=s.description, duration_days=s.duration_days, decision=s.decision,
+                max_selected=s.max_selected, paid=s.paid, features=sorted(s.features),
+                fields=[FieldOut(key=f.key, label=f.label, type=f.type, required=f.required, help=f.help, max_words=f.max_words,
+                                 max_chars=f.max_chars, choices=list(f.choices), carry_from=f.carry_from) for f in s.fields],
+                documents=[DocumentOut(key=d.key, label=d.label, types=list(d.types), max_mb=d.max_mb, required=d.required)
+                           for d in s.documents],
+                criteria=[CriterionOut(key=c.key, name=c.name, weight=c.weight, scale_max=c.scale_max) for c in s.criteria],
+            )
+            for s in t.stages
+        ],
+    )
