@@ -1,0 +1,1 @@
+"""Challenges: problem statements, their lifecycle and stages, the public catalogue, questions and answers."""

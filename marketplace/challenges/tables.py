@@ -1,0 +1,64 @@
+"""A challenge (problem statement) and its stages, dated from its procedure template."""
+
+from enum import Enum
+
+from piccolo.columns import UUID, BigInt, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from marketplace.accounts.tables import Organisation, User
+
+
+class Challenge(Table):
+    class Status(str, Enum):
+        draft = "draft"
+        scheduled = "scheduled"  # approved, to be published at publish_at
+        published = "published"  # open: its stages run
+        awarded = "awarded"
+        closed = "closed"  # closed without award
+        archived = "archived"
+
+    id = UUID(primary_key=True)
+    buyer = ForeignKey(references=Organisation, index=True)
+    created_by = ForeignKey(references=User, null=True)
+    status = Varchar(length=12, choices=Status, default=Status.draft, index=True)
+    version = Integer(default=1)
+    title = Varchar(length=200, default="")
+    summary = Text(default="")
+    problem = Text(default="")
+    affected_users = Text(default="")
+    tried_before = Text(default="")
+    desired_outcomes = Text(default="")
+    constraints = Text(default="")
+    topics = Text(default="[]")  # JSON list of strings
+    cpv_codes = Text(default="[]")  # JSON list of CPV codes, e.g. "72212000-4"
+    budget_cap_cents = BigInt(default=3_000_000)
+    currency = Varchar(length=3, default="EUR")
+    max_duration_days = Integer(default=90)
+    procedure_template = Varchar(length=60, default="light")
+    procedure_version = Integer(default=1)
+    current_stage = Varchar(length=60, null=True, default=None)
+    qa_closes_at = Timestamptz(null=True, default=None)
+    publish_at = Timestamptz(null=True, default=None)
+    published_at = Timestamptz(null=True, default=None, index=True)
+    approved_by = ForeignKey(references=User, null=True)
+    closed_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class ChallengeStage(Table):
+    class Status(str, Enum):
+        pending = "pending"  # not open yet
+        open = "open"  # accepting submissions until closes_at
+        evaluation = "evaluation"  # deadline passed: sealed proposals open to the buyer team
+        decided = "decided"  # every proposal has its decision and feedback
+
+    id = UUID(primary_key=True)
+    challenge = ForeignKey(references=Challenge, index=True)
+    key = Varchar(length=60)
+    position = Integer()
+    opens_at = Timestamptz()
+    closes_at = Timestamptz(index=True)
+    status = Varchar(length=12, choices=Status, default=Status.pending)
+    decided_at = Timestamptz(null=True, default=None)
