@@ -82,8 +82,15 @@ async def _load_accounts(ctx: DemoContext) -> None:
             await PortfolioLink.insert(PortfolioLink(incubator=inc.id, company=com.id, status=status))
 
 
+# Domains whose demo data others build on load first, in this order; any other domain follows by name.
+DEMO_ORDER = ["challenges", "proposals", "evaluation", "documents", "awards", "payments", "experiments"]
+
+
 def _domain_demo_modules() -> list[str]:
-    return [f"marketplace.{p.parent.name}.demo" for p in sorted(Path(__file__).resolve().parent.glob("*/demo.py"))]
+    domains = [p.parent.name for p in Path(__file__).resolve().parent.glob("*/demo.py")]
+    rank = {name: i for i, name in enumerate(DEMO_ORDER)}
+    domains.sort(key=lambda name: (rank.get(name, len(DEMO_ORDER)), name))
+    return [f"marketplace.{name}.demo" for name in domains]
 
 
 async def load_demo() -> list[tuple[str, str, str]]:
