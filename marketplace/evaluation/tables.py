@@ -1,0 +1,64 @@
+"""Evaluation: criteria per stage, evaluators, conflict-of-interest declarations and scores."""
+
+from piccolo.columns import UUID, Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from marketplace.accounts.tables import User
+from marketplace.challenges.tables import Challenge
+from marketplace.proposals.tables import Proposal
+
+
+class Criterion(Table):
+    """A challenge's own criteria for a stage (when absent, the template's criteria apply)."""
+
+    id = UUID(primary_key=True)
+    challenge = ForeignKey(references=Challenge, index=True)
+    stage = Varchar(length=60)
+    key = Varchar(length=60)
+    name = Varchar(length=200)
+    description = Text(default="")
+    weight = Integer()
+    scale_max = Integer(default=5)
+    position = Integer(default=0)
+
+
+class EvaluationSetup(Table):
+    """Per challenge: is the first stage evaluated blind (company identity hidden from evaluators)?"""
+
+    id = UUID(primary_key=True)
+    challenge = ForeignKey(references=Challenge, unique=True)
+    blind_first_round = Boolean(default=False)
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class EvaluatorAssignment(Table):
+    id = UUID(primary_key=True)
+    challenge = ForeignKey(references=Challenge, index=True)
+    evaluator = ForeignKey(references=User, index=True)
+    assigned_by = ForeignKey(references=User, null=True)
+    assigned_at = Timestamptz(default=TimestamptzNow())
+
+
+class Declaration(Table):
+    """An evaluator's conflict-of-interest declaration, required before any proposal opens."""
+
+    id = UUID(primary_key=True)
+    challenge = ForeignKey(references=Challenge, index=True)
+    evaluator = ForeignKey(references=User, index=True)
+    has_conflict = Boolean(default=False)
+    statement = Text(default="")
+    declared_at = Timestamptz(default=TimestamptzNow())
+
+
+class Score(Table):
+    """One evaluator's score of one proposal on one criterion, with its justification."""
+
+    id = UUID(primary_key=True)
+    proposal = ForeignKey(references=Proposal, index=True)
+    stage = Varchar(length=60)
+    criterion = Varchar(length=60)
+    evaluator = ForeignKey(references=User, index=True)
+    value = Integer()
+    justification = Text()
+    updated_at = Timestamptz(default=TimestamptzNow())

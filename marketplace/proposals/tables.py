@@ -1,0 +1,78 @@
+"""Staged proposals: a company's answer to a challenge, stage by stage, with every submitted version kept."""
+
+from enum import Enum
+
+from piccolo.columns import UUID, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from marketplace.accounts.tables import Organisation, User
+from marketplace.challenges.tables import Challenge
+
+
+class Proposal(Table):
+    class Status(str, Enum):
+        draft = "draft"  # started; the current stage is not submitted yet
+        submitted = "submitted"  # the current stage is submitted (and may be resubmitted until its deadline)
+        advanced = "advanced"  # passed a stage; drafting the next one
+        rejected = "rejected"
+        withdrawn = "withdrawn"
+        selected = "selected"  # advanced at a stage decided by "award": ready to be awarded
+        awarded = "awarded"  # the contracts domain awarded it
+
+    id = UUID(primary_key=True)
+    challenge = ForeignKey(references=Challenge, index=True)
+    company = ForeignKey(references=Organisation, index=True)
+    incubator = ForeignKey(references=Organisation, null=True)  # set when an incubator started it for the company
+    created_by = ForeignKey(references=User, null=True)
+    status = Varchar(length=12, choices=Status, default=Status.draft, index=True)
+    current_stage = Varchar(length=60)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+    withdrawn_at = Timestamptz(null=True, default=None)
+
+
+class ProposalStage(Table):
+    """The answers of one proposal at one stage: the working copy (draft or last submitted)."""
+
+    class Status(str, Enum):
+        draft = "draft"
+        submitted = "submitted"
+
+    id = UUID(primary_key=True)
+    proposal = ForeignKey(references=Proposal, index=True)
+    stage = Varchar(length=60)
+    answers = Text(default="{}")  # JSON object, field key -> value
+    status = Varchar(length=10, choices=Status, default=Status.draft)
+    version = Integer(default=0)  # how many times it was submitted
+    submitted_at = Timestamptz(null=True, default=None)
+    updated_at = Timestamptz(default=TimestamptzNow())
+    updated_by = ForeignKey(references=User, null=True)
+
+
+class ProposalStageVersion(Table):
+    """Every submission, kept as it was sent."""
+
+    id = UUID(primary_key=True)
+    proposal_stage = ForeignKey(references=ProposalStage, index=True)
+    version = Integer()
+    answers = Text(default="{}")
+    submitted_at = Timestamptz(default=TimestamptzNow())
+    submitted_by = ForeignKey(references=User, null=True)
+
+
+class Decision(Table):
+    """The buyer's decision on a proposal at one stage, always with written feedback."""
+
+    class Outcome(str, Enum):
+        advance = "advance"
+        reject = "reject"
+
+    id = UUID(primary_key=True)
+    proposal = ForeignKey(references=Proposal, index=True)
+    stage = Varchar(length=60)
+    outcome = Varchar(length=10, choices=Outcome)
+    feedback = Text()
+    decided_by = ForeignKey(references=User, null=True)
+    decided_at = Timestamptz(default=TimestamptzNow())
+    notified_at = Timestamptz(null=True, default=None)  # when the company was told (at stage close)
