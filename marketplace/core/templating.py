@@ -71,7 +71,7 @@ def render(template_name: str, locale: str | None = None, **context: object) -> 
     """Render a template in `locale` (default: the current one)."""
     token = i18n.current_locale.set(locale) if locale else None
     try:
-        return environment().get_template(template_name).render(**context)
+        return environment().get_template(template_name).render(locale=i18n.current_locale.get(), **context)
     finally:
         if token is not None:
             i18n.current_locale.reset(token)

@@ -22,6 +22,7 @@ def page(request: Request[Any, Any, Any], template: str, status_code: int = 200,
         template_name=template,
         context={"user": request.scope.get("user"), "locale": i18n.current_locale.get(), "path": request.url.path, **context},
         status_code=status_code,
+        media_type="text/html",  # also when the handler is annotated `-> Any` (form posts that re-render)
     )
 
 
