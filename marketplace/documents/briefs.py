@@ -1,0 +1,38 @@
+"""The public challenge brief as a PDF, re-rendered when the challenge changes (a new version)."""
+
+from __future__ import annotations
+
+import json
+
+from marketplace.accounts.tables import Organisation
+from marketplace.challenges.tables import Challenge, ChallengeStage
+from marketplace.core.clock import as_utc
+from marketplace.core.errors import NotFound
+from marketplace.core.i18n import LOCALES
+from marketplace.documents.services import latest_document, render_and_store
+from marketplace.documents.tables import Document
+
+PUBLIC_STATUSES = (Challenge.Status.published, Challenge.Status.awarded, Challenge.Status.closed)
+
+
+async def challenge_brief(challenge_id: str, language: str) -> Document:
+    """The brief of a published challenge in `language` (404 for drafts and unknown ids)."""
+    try:
+        challenge = await Challenge.objects().where(
+            (Challenge.id == challenge_id) & Challenge.status.is_in([s.value for s in PUBLIC_STATUSES])
+        ).first()
+    except ValueError:  # not a UUID
+        challenge = None
+    if challenge is None:
+        raise NotFound("challenge")
+    language = language if language in LOCALES else "en"
+    stored = await latest_document("challenge_brief", "challenge", challenge.id, language)
+    if stored is not None and as_utc(stored.created_at) >= as_utc(challenge.updated_at):
+        return stored
+    buyer = await Organisation.objects().where(Organisation.id == challenge.buyer).first()
+    stages = await ChallengeStage.objects().where(ChallengeStage.challenge == challenge.id).order_by(ChallengeStage.position)
+    return await render_and_store(
+        "challenge_brief", "challenge", challenge.id, language, "challenge_brief.html",
+        reference=challenge.title[:80], challenge=challenge, buyer=buyer, stages=stages,
+        topics=json.loads(challenge.topics or "[]"), cpv_codes=json.loads(challenge.cpv_codes or "[]"),
+    )
