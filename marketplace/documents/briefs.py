@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from marketplace.accounts.services import parse_id
 from marketplace.accounts.tables import Organisation
 from marketplace.challenges.tables import Challenge, ChallengeStage
 from marketplace.core.clock import as_utc
@@ -17,12 +18,9 @@ PUBLIC_STATUSES = (Challenge.Status.published, Challenge.Status.awarded, Challen
 
 async def challenge_brief(challenge_id: str, language: str) -> Document:
     """The brief of a published challenge in `language` (404 for drafts and unknown ids)."""
-    try:
-        challenge = await Challenge.objects().where(
-            (Challenge.id == challenge_id) & Challenge.status.is_in([s.value for s in PUBLIC_STATUSES])
-        ).first()
-    except ValueError:  # not a UUID
-        challenge = None
+    challenge = await Challenge.objects().where(
+        (Challenge.id == parse_id(challenge_id, "challenge")) & Challenge.status.is_in([s.value for s in PUBLIC_STATUSES])
+    ).first()
     if challenge is None:
         raise NotFound("challenge")
     language = language if language in LOCALES else "en"
