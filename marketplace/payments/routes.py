@@ -1,0 +1,3 @@
+from marketplace.payments.sandbox.api import ROUTES as SANDBOX_ROUTES
+
+ROUTES = [*SANDBOX_ROUTES]
