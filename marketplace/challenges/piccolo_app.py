@@ -9,7 +9,10 @@ CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
 APP_CONFIG = AppConfig(
     app_name="challenges",
     migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
-    table_classes=[tables.Challenge, tables.ChallengeStage],
+    table_classes=[
+        tables.Challenge, tables.ChallengeStage, tables.ChallengeVersion, tables.Question, tables.Follow,
+        tables.Subscription, tables.MatchNotice, tables.CoSponsor,
+    ],
     migration_dependencies=["marketplace.accounts.piccolo_app"],
     commands=[],
 )

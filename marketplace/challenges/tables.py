@@ -45,6 +45,7 @@ class Challenge(Table):
     closed_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
+    schedule = Text(default="{}")  # JSON {stage key: closes_at} set explicitly on the draft
 
 
 class ChallengeStage(Table):
@@ -62,3 +63,68 @@ class ChallengeStage(Table):
     closes_at = Timestamptz(index=True)
     status = Varchar(length=12, choices=Status, default=Status.pending)
     decided_at = Timestamptz(null=True, default=None)
+
+
+class ChallengeVersion(Table):
+    """One published version of a challenge: version 1 at publication, one more per amendment."""
+
+    id = UUID(primary_key=True)
+    challenge = ForeignKey(references=Challenge, index=True)
+    version = Integer()
+    snapshot = Text()  # JSON of the public fields as they were in this version
+    change_note = Text(default="")
+    created_by = ForeignKey(references=User, null=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Question(Table):
+    """A question asked during the dialogue; public once answered, the asker known only to the buyer team."""
+
+    id = UUID(primary_key=True)
+    challenge = ForeignKey(references=Challenge, index=True)
+    asked_by = ForeignKey(references=User, null=True)
+    asker_organisation = ForeignKey(references=Organisation, null=True)
+    text = Text()
+    asked_at = Timestamptz(default=TimestamptzNow(), index=True)
+    answer = Text(null=True, default=None)
+    answered_by = ForeignKey(references=User, null=True)
+    answered_at = Timestamptz(null=True, default=None)
+
+
+class Follow(Table):
+    id = UUID(primary_key=True)
+    challenge = ForeignKey(references=Challenge, index=True)
+    user = ForeignKey(references=User, index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Subscription(Table):
+    """What a member wants to hear about: topics, CPV prefixes and keywords (JSON lists)."""
+
+    id = UUID(primary_key=True)
+    user = ForeignKey(references=User, index=True)
+    topics = Text(default="[]")
+    cpv_prefixes = Text(default="[]")
+    keywords = Text(default="[]")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class MatchNotice(Table):
+    """A subscriber was told about a matching challenge (once); `emailed_at` once in a digest."""
+
+    id = UUID(primary_key=True)
+    user = ForeignKey(references=User, index=True)
+    challenge = ForeignKey(references=Challenge, index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    emailed_at = Timestamptz(null=True, default=None, index=True)
+
+
+class CoSponsor(Table):
+    """Another public body declares "we have this problem too"."""
+
+    id = UUID(primary_key=True)
+    challenge = ForeignKey(references=Challenge, index=True)
+    organisation = ForeignKey(references=Organisation, index=True)
+    declared_by = ForeignKey(references=User, null=True)
+    statement = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())

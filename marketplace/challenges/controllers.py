@@ -1,0 +1,97 @@
+"""Challenges API (HTTP only: parse, authorise, call one service, answer)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, delete, get, patch, post
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
+
+from marketplace.challenges import dialogue, matchmaking, schemas, services
+from marketplace.challenges.services import TEAM_ROLES
+from marketplace.core.auth import PUBLIC, allow, current
+
+ASKERS = ("company_member", "incubator_member")
+
+
+class ChallengeController(Controller):
+    path = "/api/v1/challenges"
+    tags = ["challenges"]
+
+    @post("/", opt=allow("civil_servant"), status_code=HTTP_201_CREATED)
+    async def create(self, request: Request[Any, Any, Any], data: schemas.ChallengeIn) -> schemas.ChallengeOut:
+        """Start a draft problem statement (it may be incomplete until publication)."""
+        return await services.create_draft(current(request), data)
+
+    @get("/{challenge_id:str}", opt=allow(PUBLIC))
+    async def read(self, request: Request[Any, Any, Any], challenge_id: str) -> schemas.ChallengeOut:
+        """A published challenge (drafts only for their buyer team) with its status, version, current stage and stages."""
+        return await services.challenge_out(await services.visible_row(request.scope.get("user"), challenge_id))
+
+    @patch("/{challenge_id:str}", opt=allow(*TEAM_ROLES))
+    async def update(self, request: Request[Any, Any, Any], challenge_id: str, data: schemas.ChallengePatch) -> schemas.ChallengeOut:
+        """Edit a draft; on a published challenge, an amendment (a new version; `change_note` required)."""
+        return await services.update_challenge(current(request), challenge_id, data)
+
+    @post("/{challenge_id:str}/publish", opt=allow("procurement_officer"), status_code=HTTP_200_OK)
+    async def publish(self, request: Request[Any, Any, Any], challenge_id: str, data: schemas.PublishIn | None = None) -> schemas.ChallengeOut:
+        """Approve and publish now, or at `publish_at`. 422 names every missing or wrong field."""
+        return await services.publish(current(request), challenge_id, data or schemas.PublishIn())
+
+    @get("/{challenge_id:str}/versions", opt=allow(PUBLIC))
+    async def versions(self, request: Request[Any, Any, Any], challenge_id: str) -> schemas.VersionList:
+        """Every published version with its change note."""
+        from marketplace.challenges.catalogue import versions
+
+        return await versions(request.scope.get("user"), challenge_id)
+
+    @post("/{challenge_id:str}/questions", opt=allow(*ASKERS), status_code=HTTP_201_CREATED)
+    async def ask(self, request: Request[Any, Any, Any], challenge_id: str, data: schemas.QuestionIn) -> schemas.QuestionOut:
+        """Ask a question before the Q&A deadline (the asker stays anonymous to everyone but the buyer team)."""
+        return await dialogue.ask(current(request), challenge_id, data)
+
+    @get("/{challenge_id:str}/questions", opt=allow(PUBLIC))
+    async def questions(self, request: Request[Any, Any, Any], challenge_id: str) -> schemas.QuestionList:
+        """Answered questions (the buyer team also sees unanswered ones and who asked)."""
+        return await dialogue.list_questions(request.scope.get("user"), challenge_id)
+
+    @post("/{challenge_id:str}/follow", opt=allow(*ASKERS, *TEAM_ROLES), status_code=HTTP_200_OK)
+    async def follow(self, request: Request[Any, Any, Any], challenge_id: str) -> schemas.FollowOut:
+        """Follow a challenge: be told of its amendments and answers."""
+        return await matchmaking.follow(current(request), challenge_id, True)
+
+    @delete("/{challenge_id:str}/follow", opt=allow(*ASKERS, *TEAM_ROLES), status_code=HTTP_204_NO_CONTENT)
+    async def unfollow(self, request: Request[Any, Any, Any], challenge_id: str) -> None:
+        """Stop following."""
+        await matchmaking.follow(current(request), challenge_id, False)
+
+    @post("/{challenge_id:str}/co-sponsors", opt=allow(*TEAM_ROLES), status_code=HTTP_201_CREATED)
+    async def co_sponsor(self, request: Request[Any, Any, Any], challenge_id: str,
+                         data: schemas.CoSponsorIn | None = None) -> list[schemas.CoSponsorOut]:
+        """Another public body declares "we have this problem too"."""
+        return await matchmaking.co_sponsor(current(request), challenge_id, data or schemas.CoSponsorIn())
+
+
+class DialogueController(Controller):
+    path = "/api/v1"
+    tags = ["challenges"]
+
+    @post("/questions/{question_id:str}/answer", opt=allow(*TEAM_ROLES), status_code=HTTP_200_OK)
+    async def answer(self, request: Request[Any, Any, Any], question_id: str, data: schemas.AnswerIn) -> schemas.QuestionOut:
+        """The buyer team answers; the answer is public at once."""
+        return await dialogue.answer(current(request), question_id, data)
+
+    @post("/subscriptions", opt=allow(*ASKERS), status_code=HTTP_201_CREATED)
+    async def subscribe(self, request: Request[Any, Any, Any], data: schemas.SubscriptionIn) -> schemas.SubscriptionOut:
+        """Be told (once, in-app and by e-mail digest) of new challenges matching topics, CPV prefixes or keywords."""
+        return await matchmaking.subscribe(current(request), data)
+
+    @get("/subscriptions", opt=allow(*ASKERS))
+    async def subscriptions(self, request: Request[Any, Any, Any]) -> schemas.SubscriptionList:
+        """Your subscriptions."""
+        return await matchmaking.subscriptions_of(current(request))
+
+    @delete("/subscriptions/{subscription_id:str}", opt=allow(*ASKERS), status_code=HTTP_204_NO_CONTENT)
+    async def unsubscribe(self, request: Request[Any, Any, Any], subscription_id: str) -> None:
+        """Remove one of your subscriptions."""
+        await matchmaking.unsubscribe(current(request), subscription_id)

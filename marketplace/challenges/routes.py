@@ -1,0 +1,3 @@
+from marketplace.challenges.controllers import ChallengeController, DialogueController
+
+ROUTES = [ChallengeController, DialogueController]
