@@ -1,0 +1,36 @@
+"""Payments API (HTTP only): onboarding, Stripe's webhooks, payouts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.status_codes import HTTP_200_OK
+
+from marketplace.core.auth import PUBLIC, allow, current
+from marketplace.payments import connect, schemas, webhooks
+
+
+class PaymentAccountController(Controller):
+    path = "/api/v1/organisations"
+    tags = ["payments"]
+
+    @post("/{org_id:str}/payment-account", opt=allow("company_member"), status_code=HTTP_200_OK)
+    async def start_onboarding(self, request: Request[Any, Any, Any], org_id: str) -> schemas.PaymentAccountOut:
+        """Create the company's Stripe connected account (once) and a fresh single-use onboarding link."""
+        return await connect.start_onboarding(current(request), org_id)
+
+    @get("/{org_id:str}/payment-account", opt=allow("company_member"))
+    async def payment_account(self, request: Request[Any, Any, Any], org_id: str) -> schemas.PaymentAccountOut:
+        """Whether the company's connected account can receive payouts."""
+        return await connect.payment_account_status(current(request), org_id)
+
+
+class WebhookController(Controller):
+    path = "/api/v1/webhooks"
+    tags = ["payments"]
+
+    @post("/stripe", opt=allow(PUBLIC), status_code=HTTP_200_OK)
+    async def stripe_webhook(self, request: Request[Any, Any, Any]) -> schemas.WebhookAck:
+        """Stripe's events, verified with STRIPE_WEBHOOK_SECRET (400 on a bad or old signature); replays are harmless."""
+        return await webhooks.receive_event(await request.body(), request.headers.get("stripe-signature"))
