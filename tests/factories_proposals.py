@@ -58,3 +58,41 @@ async def make_buyer_team(buyer) -> dict:
         "procurement_officer": await make_user("procurement_officer", org=buyer),
         "evaluator": await make_user("evaluator", org=buyer),
     }
+
+
+async def make_evaluator(challenge, buyer, *, declared: bool = True, conflict: bool = False):
+    """An evaluator of `buyer`, assigned to `challenge`, with (or without) a declaration."""
+    from marketplace.evaluation.tables import Declaration, EvaluatorAssignment
+
+    user = await make_user("evaluator", org=buyer)
+    await EvaluatorAssignment.insert(EvaluatorAssignment(challenge=challenge.id, evaluator=user.id))
+    if declared:
+        await Declaration.insert(Declaration(challenge=challenge.id, evaluator=user.id, has_conflict=conflict,
+                                             statement="I know one of the founders." if conflict else ""))
+    return user
+
+
+def valid_answers(spec, budget_cap_cents: int = 3_000_000) -> dict:
+    """Answers that satisfy a stage's template fields (short texts within every limit)."""
+    out: dict = {}
+    for f in spec.fields:
+        if f.type in ("text", "textarea", "team"):
+            out[f.key] = f"Our {f.label.lower()} in a few words."
+        elif f.type == "url":
+            out[f.key] = "https://example.be"
+        elif f.type == "money":
+            out[f.key] = {"amount": budget_cap_cents // 2, "currency": "EUR"}
+        elif f.type == "milestones":
+            out[f.key] = [{"title": "Pilot with one centre", "amount": {"amount": budget_cap_cents // 4, "currency": "EUR"},
+                           "deliverable": "A pilot report"}]
+        elif f.type == "number":
+            out[f.key] = 1
+        elif f.type == "boolean":
+            out[f.key] = True
+        elif f.type in ("choice",):
+            out[f.key] = f.choices[0]
+        elif f.type == "multichoice":
+            out[f.key] = [f.choices[0]]
+        elif f.type == "date":
+            out[f.key] = "2026-06-01"
+    return out

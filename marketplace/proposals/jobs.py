@@ -1,0 +1,3 @@
+from marketplace.proposals.lifecycle import advance_stage_deadlines
+
+JOBS = [advance_stage_deadlines]

@@ -1,0 +1,141 @@
+"""Time-driven stage transitions (Prozorro's "chronograph"): from a challenge's stage rows, compute
+which events are due; apply each with a conditional update, so that running it twice, after a
+restart, or on several instances at once does each transition exactly once.
+
+- an open stage whose `closes_at` passed moves to `evaluation` (unless questions asked before the
+  Q&A deadline are still unanswered);
+- a pending stage whose `opens_at` passed opens once the stage before it is decided.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from marketplace.challenges.tables import Challenge, ChallengeStage
+from marketplace.core.clock import as_utc, now
+from marketplace.core.db import transaction
+from marketplace.procedures import engine
+from marketplace.settings import get_settings
+
+log = logging.getLogger("marketplace.proposals.lifecycle")
+
+CLOSE_SUBMISSIONS = "close_submissions"
+OPEN_STAGE = "open_stage"
+
+
+@dataclass(frozen=True)
+class Due:
+    at: datetime
+    action: str
+    stage: str
+
+
+def due_events(stages: list[dict[str, Any]]) -> list[Due]:
+    """Every time-driven event a challenge is waiting for, earliest first (a pure function of its stages)."""
+    ordered = sorted(stages, key=lambda s: s["position"])
+    out: list[Due] = []
+    for i, s in enumerate(ordered):
+        if s["status"] == ChallengeStage.Status.open:
+            out.append(Due(as_utc(s["closes_at"]), CLOSE_SUBMISSIONS, s["key"]))
+        elif s["status"] == ChallengeStage.Status.pending and (i == 0 or ordered[i - 1]["status"] == ChallengeStage.Status.decided):
+            out.append(Due(as_utc(s["opens_at"]), OPEN_STAGE, s["key"]))
+    return sorted(out, key=lambda d: d.at)
+
+
+async def stages_of(challenge_id: Any) -> list[dict[str, Any]]:
+    return await ChallengeStage.select().where(ChallengeStage.challenge == challenge_id).order_by(ChallengeStage.position)
+
+
+async def next_due(challenge_id: Any) -> Due | None:
+    """The next event this challenge waits for (shown on timelines)."""
+    events = due_events(await stages_of(challenge_id))
+    return events[0] if events else None
+
+
+async def blocking_questions(challenge_id: Any) -> int:
+    """Questions asked before the Q&A deadline and still unanswered (the challenges domain counts them)."""
+    try:
+        from marketplace.challenges.services import unanswered_questions_blocking_close
+    except ImportError:
+        return 0
+    return int(await unanswered_questions_blocking_close(challenge_id))
+
+
+async def _close_submissions(challenge: dict[str, Any], stage: dict[str, Any]) -> bool:
+    if await blocking_questions(challenge["id"]) > 0:
+        log.info("stage %s of %s stays open: unanswered questions", stage["key"], challenge["id"])
+        return False
+    moved = await ChallengeStage.update({ChallengeStage.status: ChallengeStage.Status.evaluation}).where(
+        (ChallengeStage.id == stage["id"]) & (ChallengeStage.status == ChallengeStage.Status.open)
+    ).returning(ChallengeStage.id)
+    return bool(moved)
+
+
+async def _open_stage(challenge: dict[str, Any], stage: dict[str, Any], moment: datetime) -> bool:
+    template = engine.get(challenge["procedure_template"], challenge["procedure_version"])
+    spec = template.stage(stage["key"])
+    min_days = get_settings().min_stage_open_days
+    closes_at = as_utc(stage["closes_at"])
+    # A stage opened late (decisions took longer than planned) still gets its minimum open time.
+    if closes_at <= moment or closes_at < moment + timedelta(days=min_days):
+        closes_at = moment + timedelta(days=max(min_days, spec.duration_days))
+    async with transaction():
+        moved = await ChallengeStage.update(
+            {ChallengeStage.status: ChallengeStage.Status.open, ChallengeStage.closes_at: closes_at}
+        ).where((ChallengeStage.id == stage["id"]) & (ChallengeStage.status == ChallengeStage.Status.pending)).returning(ChallengeStage.id)
+        if not moved:
+            return False
+        await Challenge.update({Challenge.current_stage: stage["key"], Challenge.updated_at: moment}).where(Challenge.id == challenge["id"])
+        from marketplace.proposals.notices import tell_stage_opened
+
+        await tell_stage_opened(challenge, stage["key"], closes_at)
+    return True
+
+
+async def sync_challenge(challenge_id: Any, moment: datetime | None = None) -> int:
+    """Apply every event due at `moment` (default: now). Idempotent; returns how many transitions it made."""
+    moment = moment or now()
+    cid = challenge_id if isinstance(challenge_id, uuid.UUID) else uuid.UUID(str(challenge_id))
+    challenge = await Challenge.select().where(Challenge.id == cid).first()
+    if challenge is None or challenge["status"] != Challenge.Status.published:
+        return 0
+    done = 0
+    for _ in range(20):  # each round makes one transition; a challenge has a handful of stages
+        stages = {s["key"]: s for s in await stages_of(cid)}
+        due = [d for d in due_events(list(stages.values())) if d.at <= moment]
+        progressed = False
+        for event in due:
+            stage = stages[event.stage]
+            if event.action == CLOSE_SUBMISSIONS:
+                progressed = await _close_submissions(challenge, stage)
+            else:
+                progressed = await _open_stage(challenge, stage, moment)
+            if progressed:
+                done += 1
+                break
+        if not progressed:
+            break
+    return done
+
+
+async def advance_stage_deadlines() -> int:
+    """The worker's job: every published challenge with an event due now moves forward."""
+    moment = now()
+    rows = await ChallengeStage.select(ChallengeStage.challenge).where(
+        (ChallengeStage.challenge.status == Challenge.Status.published)
+        & (
+            ((ChallengeStage.status == ChallengeStage.Status.open) & (ChallengeStage.closes_at <= moment))
+            | ((ChallengeStage.status == ChallengeStage.Status.pending) & (ChallengeStage.opens_at <= moment))
+        )
+    )
+    total = 0
+    for cid in sorted({r["challenge"] for r in rows}, key=str):
+        try:
+            total += await sync_challenge(cid, moment)
+        except Exception:  # noqa: BLE001 - one challenge's problem must not stop the others
+            log.exception("could not move challenge %s forward", cid)
+    return total

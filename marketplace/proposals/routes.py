@@ -1,0 +1,3 @@
+from marketplace.proposals.controllers import ProposalController
+
+ROUTES = [ProposalController]
