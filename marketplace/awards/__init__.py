@@ -1,0 +1,1 @@
+"""Awards, standstill and objections, test contracts and signatures."""

@@ -1,0 +1,280 @@
+"""Awarding selected proposals within the cap, the standstill, and written objections.
+
+`award_proposal` records the award and its milestones, marks the proposal awarded, opens a draft
+contract, and tells every bidder (award letter to the winner, rejection letters with the feedback
+to the others). Rejected bidders may object in writing until the standstill ends; the buyer
+answers. The contract is issued by `awards.jobs.issue_due_contracts` once the standstill has ended
+with no open objection.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from marketplace.accounts.services import parse_id
+from marketplace.accounts.tables import Organisation
+from marketplace.awards import letters, schemas
+from marketplace.awards.tables import Award, AwardMilestone, Contract, Objection
+from marketplace.challenges.tables import Challenge, ChallengeStage
+from marketplace.core.auth import Principal
+from marketplace.core.clock import as_utc, now, rfc3339
+from marketplace.core.db import transaction
+from marketplace.core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
+from marketplace.core.money import format_money, money
+from marketplace.procedures import engine
+from marketplace.proposals.tables import Proposal
+from marketplace.settings import get_settings
+
+AWARDING_ROLE = "procurement_officer"
+ANSWERING_ROLES = ("procurement_officer", "civil_servant")
+
+
+async def get_challenge(challenge_id: Any) -> Challenge:
+    challenge = await Challenge.objects().where(Challenge.id == parse_id(challenge_id, "challenge")).first()
+    if challenge is None:
+        raise NotFound("challenge")
+    return challenge
+
+
+async def get_award(award_id: Any) -> Award:
+    award = await Award.objects().where(Award.id == parse_id(award_id, "award")).first()
+    if award is None:
+        raise NotFound("award")
+    return award
+
+
+async def last_stage(challenge: Challenge) -> dict | None:
+    """The challenge's last stage (the one decided by `award`)."""
+    try:
+        key = engine.get(challenge.procedure_template, challenge.procedure_version).stages[-1].key
+        where = (ChallengeStage.challenge == challenge.id) & (ChallengeStage.key == key)
+    except KeyError:
+        where = ChallengeStage.challenge == challenge.id
+    return await ChallengeStage.select().where(where).order_by(ChallengeStage.position, ascending=False).first()
+
+
+def max_awards(challenge: Challenge) -> int | None:
+    """How many proposals the template lets the buyer award (None: no limit)."""
+    try:
+        return engine.get(challenge.procedure_template, challenge.procedure_version).stages[-1].max_selected
+    except KeyError:
+        return None
+
+
+async def awarded_total(challenge_id: Any) -> int:
+    rows = await Award.select(Award.amount_cents).where(Award.challenge == challenge_id)
+    return sum(r["amount_cents"] for r in rows)
+
+
+def _check_amounts(challenge: Challenge, data: schemas.AwardIn, already: int, starts_on) -> list[FieldError]:
+    """Every field that is wrong, named (422): cap, currency, milestone sum and due dates."""
+    errors: list[FieldError] = []
+    currency = challenge.currency
+    if data.amount.currency != currency:
+        errors.append(FieldError("amount.currency", f"must be {currency}, the challenge's currency"))
+    if data.amount.amount <= 0:
+        errors.append(FieldError("amount.amount", "must be more than zero"))
+    elif already + data.amount.amount > challenge.budget_cap_cents:
+        cap = format_money(challenge.budget_cap_cents, currency)
+        detail = f" ({format_money(already, currency)} already awarded)" if already else ""
+        errors.append(FieldError("amount.amount", f"exceeds the challenge's budget cap of {cap}{detail}"))
+    ends_on = starts_on + timedelta(days=challenge.max_duration_days)
+    for i, m in enumerate(data.milestones):
+        if m.amount.currency != currency:
+            errors.append(FieldError(f"milestones[{i}].amount.currency", f"must be {currency}, the challenge's currency"))
+        if m.amount.amount <= 0:
+            errors.append(FieldError(f"milestones[{i}].amount.amount", "must be more than zero"))
+        if m.due_date < starts_on:
+            errors.append(FieldError(f"milestones[{i}].due_date", f"is before the experiment starts ({starts_on.isoformat()})"))
+        elif m.due_date > ends_on:
+            errors.append(FieldError(
+                f"milestones[{i}].due_date",
+                f"is after the longest experiment allowed ends ({ends_on.isoformat()}, {challenge.max_duration_days} days)"))
+    total = sum(m.amount.amount for m in data.milestones)
+    if total != data.amount.amount:
+        errors.append(FieldError("milestones", f"add up to {format_money(total, currency)}, not the price of "
+                                               f"{format_money(data.amount.amount, currency)}"))
+    return errors
+
+
+async def award_proposal(principal: Principal, challenge_id: Any, data: schemas.AwardIn) -> schemas.AwardOut:
+    """Award a `selected` proposal: all checks first, then everything in one transaction."""
+    challenge = await get_challenge(challenge_id)
+    if not principal.has_role(AWARDING_ROLE, organisation_id=str(challenge.buyer)):
+        raise Forbidden("Only a procurement officer of this challenge's buyer can award it.")
+    proposal = await Proposal.objects().where(
+        (Proposal.id == parse_id(data.proposal_id, "proposal")) & (Proposal.challenge == challenge.id)
+    ).first()
+    if proposal is None:
+        raise Invalid(FieldError("proposal_id", "is not a proposal on this challenge"))
+    stage = await last_stage(challenge)
+    if stage is None or stage["status"] != ChallengeStage.Status.decided:
+        raise Conflict("The last stage has not been decided yet: award once every proposal has its decision.")
+    if await Award.exists().where(Award.proposal == proposal.id):
+        raise Conflict("This proposal is already awarded.", [FieldError("proposal_id", "is already awarded")])
+    if proposal.status != Proposal.Status.selected:
+        raise Conflict(f"Only a proposal selected at the last stage can be awarded; this one is {proposal.status}.",
+                       [FieldError("proposal_id", f"is {proposal.status}, not selected")])
+    limit = max_awards(challenge)
+    if limit is not None and await Award.count().where(Award.challenge == challenge.id) >= limit:
+        raise Conflict(f"The procedure allows at most {limit} award(s) for this challenge.")
+    moment = now()
+    standstill_ends_at = moment + timedelta(days=get_settings().standstill_days)
+    starts_on = (standstill_ends_at + timedelta(days=1)).date()
+    errors = _check_amounts(challenge, data, await awarded_total(challenge.id), starts_on)
+    if errors:
+        raise Invalid(errors)
+
+    async with transaction():
+        from marketplace.proposals.services import mark_awarded
+
+        await mark_awarded(proposal.id)  # 409 if it changed meanwhile
+        award = Award(
+            challenge=challenge.id, proposal=proposal.id, company=proposal.company, buyer=challenge.buyer,
+            amount_cents=data.amount.amount, currency=data.amount.currency, language=data.language,
+            awarded_by=uuid.UUID(principal.user_id), awarded_at=moment, standstill_ends_at=standstill_ends_at,
+            starts_on=starts_on,
+        )
+        await award.save()
+        await AwardMilestone.insert(*[
+            AwardMilestone(award=award.id, position=i + 1, title=m.title, amount_cents=m.amount.amount,
+                           due_date=m.due_date, deliverable=m.deliverable)
+            for i, m in enumerate(data.milestones)
+        ])
+        count = await Contract.count()
+        await Contract.insert(Contract(
+            award=award.id, challenge=challenge.id, buyer=challenge.buyer, company=proposal.company,
+            number=f"C-{moment.year}-{count + 1:04d}", language=data.language,
+        ))
+        await letters.tell_bidders(award, challenge)
+    return await award_out(award)
+
+
+async def list_awards(challenge_id: Any) -> list[schemas.AwardOut]:
+    challenge = await get_challenge(challenge_id)
+    awards = await Award.objects().where(Award.challenge == challenge.id).order_by(Award.awarded_at)
+    return [await award_out(a) for a in awards]
+
+
+async def party_out(org_id: Any) -> schemas.PartyOut:
+    org = await Organisation.select().where(Organisation.id == org_id).first()
+    return schemas.PartyOut(id=str(org["id"]), name=org["name"], enterprise_number=org["enterprise_number"],
+                            country=org["country"])
+
+
+async def milestones_of(award_id: Any) -> list[dict]:
+    return await AwardMilestone.select().where(AwardMilestone.award == award_id).order_by(AwardMilestone.position)
+
+
+def milestone_out(row: dict, currency: str) -> schemas.MilestoneOut:
+    return schemas.MilestoneOut(position=row["position"], title=row["title"], amount=money(row["amount_cents"], currency),
+                                due_date=row["due_date"].isoformat(), deliverable=row["deliverable"])
+
+
+async def award_out(award: Award) -> schemas.AwardOut:
+    contract = await Contract.select(Contract.id).where(Contract.award == award.id).first()
+    return schemas.AwardOut(
+        id=str(award.id), challenge_id=str(award.challenge), proposal_id=str(award.proposal),
+        buyer=await party_out(award.buyer), company=await party_out(award.company),
+        amount=money(award.amount_cents, award.currency),
+        milestones=[milestone_out(m, award.currency) for m in await milestones_of(award.id)],
+        status=award.status, awarded_at=rfc3339(award.awarded_at) or "",
+        standstill_ends_at=rfc3339(award.standstill_ends_at) or "", starts_on=award.starts_on.isoformat(),
+        contract_id=str(contract["id"]) if contract else None,
+        open_objections=await Objection.count().where((Objection.award == award.id) & (Objection.status == "open")),
+    )
+
+
+# --- objections -------------------------------------------------------------------------------
+
+def objection_out(row: Objection) -> schemas.ObjectionOut:
+    return schemas.ObjectionOut(
+        id=str(row.id), award_id=str(row.award), company_id=str(row.company), text=row.text, status=row.status,
+        raised_at=rfc3339(row.raised_at) or "", answer=row.answer, answered_at=rfc3339(row.answered_at),
+    )
+
+
+async def objecting_company(principal: Principal, award: Award) -> str | None:
+    """The principal's company that bid on the challenge and did not win this award, if any."""
+    mine = [uuid.UUID(o) for o in principal.organisations("company_member")]
+    if not mine:
+        return None
+    row = await Proposal.select(Proposal.company).where(
+        (Proposal.challenge == award.challenge) & Proposal.company.is_in(mine) & (Proposal.company != award.company)
+        & (Proposal.status != Proposal.Status.draft)
+    ).first()
+    return str(row["company"]) if row else None
+
+
+async def raise_objection(principal: Principal, award_id: Any, data: schemas.ObjectionIn) -> schemas.ObjectionOut:
+    """A bidder that did not win objects in writing, during the standstill only."""
+    award = await get_award(award_id)
+    company = await objecting_company(principal, award)
+    if company is None:
+        raise Forbidden("Only a company that bid on this challenge and did not win this award can object.")
+    if award.status != Award.Status.standstill or as_utc(award.standstill_ends_at) <= now():
+        raise Conflict("The standstill period has ended: objections are no longer accepted.")
+    async with transaction():
+        objection = Objection(award=award.id, company=uuid.UUID(company), raised_by=uuid.UUID(principal.user_id),
+                              text=data.text.strip())
+        await objection.save()
+        await letters.tell_buyer_of_objection(award, objection)
+    return objection_out(objection)
+
+
+def can_answer(principal: Principal, award: Award) -> bool:
+    return principal.has_role(*ANSWERING_ROLES, organisation_id=str(award.buyer))
+
+
+async def list_objections(principal: Principal, award_id: Any) -> list[schemas.ObjectionOut]:
+    """The buyer team sees every objection; a bidder sees its own."""
+    award = await get_award(award_id)
+    query = Objection.objects().where(Objection.award == award.id)
+    if not (can_answer(principal, award) or principal.is_platform_admin):
+        company = await objecting_company(principal, award)
+        if company is None:
+            raise NotFound("award")
+        query = query.where(Objection.company == uuid.UUID(company))
+    return [objection_out(o) for o in await query.order_by(Objection.raised_at)]
+
+
+async def answer_objection(principal: Principal, objection_id: Any, data: schemas.AnswerIn) -> schemas.ObjectionOut:
+    """The buyer answers an objection in writing; the objecting company is told."""
+    objection = await Objection.objects().where(Objection.id == parse_id(objection_id, "objection")).first()
+    if objection is None:
+        raise NotFound("objection")
+    award = await get_award(objection.award)
+    if not can_answer(principal, award):
+        raise Forbidden("Only a civil servant or procurement officer of the buyer can answer an objection.")
+    async with transaction():
+        done = await Objection.update({
+            Objection.status: Objection.Status.answered, Objection.answer: data.text.strip(),
+            Objection.answered_by: uuid.UUID(principal.user_id), Objection.answered_at: now(),
+        }).where((Objection.id == objection.id) & (Objection.status == Objection.Status.open)).returning(Objection.id)
+        if not done:
+            raise Conflict("This objection has already been answered.")
+        objection = await Objection.objects().where(Objection.id == objection.id).first()
+        await letters.tell_objector_of_answer(award, objection)
+    return objection_out(objection)
+
+
+async def letter_for(principal: Principal, proposal_id: Any):
+    """The award or rejection letter of a proposal: for its company and the buyer team only."""
+    from marketplace.documents.tables import Document
+
+    proposal = await Proposal.objects().where(Proposal.id == parse_id(proposal_id, "proposal")).first()
+    if proposal is None:
+        raise NotFound("letter")
+    challenge = await Challenge.select(Challenge.buyer).where(Challenge.id == proposal.challenge).first()
+    if not (principal.is_platform_admin or principal.has_role("company_member", organisation_id=str(proposal.company))
+            or principal.has_role(*ANSWERING_ROLES, "buyer_admin", organisation_id=str(challenge["buyer"]))):
+        raise NotFound("letter")
+    document = await Document.objects().where(
+        Document.kind.is_in(["award_letter", "rejection_letter"]) & (Document.subject_type == "proposal")
+        & (Document.subject_id == str(proposal.id))
+    ).order_by(Document.created_at, ascending=False).first()
+    if document is None:
+        raise NotFound("letter")
+    return document
