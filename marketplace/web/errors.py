@@ -35,6 +35,8 @@ def page_exception_handler(request: Request[Any, Any, Any], exc: Exception) -> R
         status, detail = exc.status, exc.detail
     elif isinstance(exc, PermissionDeniedException):
         status, detail = 403, MESSAGES[403]
+        if "CSRF" in str(exc.detail):
+            detail = "Your form expired. Go back, reload the page and try again."
     elif isinstance(exc, HTTPException):
         status = exc.status_code
         detail = MESSAGES.get(status, str(exc.detail))
