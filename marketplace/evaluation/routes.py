@@ -1,0 +1,3 @@
+from marketplace.evaluation.controllers import EvaluationController
+
+ROUTES = [EvaluationController]
