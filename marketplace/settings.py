@@ -23,6 +23,22 @@ def _int(environ: dict[str, str], name: str, default: int, minimum: int = 0) -> 
     return value
 
 
+def _basis_points(environ: dict[str, str], name: str, default: int) -> int:
+    """A percentage such as `2.15` as whole basis points (215), without floating-point drift."""
+    raw = environ.get(name)
+    if raw in (None, ""):
+        return default
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        value = Decimal(raw.strip().rstrip("%")) * 100
+    except InvalidOperation as exc:
+        raise SystemExit(f"{name} must be a percentage such as 2.15, got {raw!r}") from exc
+    if value != value.to_integral_value() or value < -1000 or value > 10000:
+        raise SystemExit(f"{name} must be a percentage with at most two decimals, got {raw!r}")
+    return int(value)
+
+
 def _flag(environ: dict[str, str], name: str, default: bool) -> bool:
     raw = environ.get(name)
     if raw in (None, ""):
@@ -62,6 +78,8 @@ class Settings:
     """`MARKETPLACE_UPLOAD_DIR`: where uploaded and generated files are stored."""
     login_max_failures: int = 5
     """`MARKETPLACE_LOGIN_MAX_FAILURES`: failed sign-ins per e-mail address in 15 minutes before a pause."""
+    ecb_reference_rate_bp: int = 215
+    """`MARKETPLACE_ECB_REFERENCE_RATE`: the ECB reference rate in percent (e.g. `2.15`); late payment interest is this + 8 points."""
     secure_cookies: bool = False
     """`MARKETPLACE_SECURE_COOKIES`: mark cookies Secure (on by default when BASE_URL is https)."""
 
@@ -89,6 +107,7 @@ class Settings:
             worker_interval_seconds=float(env.get("MARKETPLACE_WORKER_INTERVAL") or 2.0),
             upload_dir=Path(env.get("MARKETPLACE_UPLOAD_DIR") or PROJECT_ROOT / "var" / "uploads"),
             login_max_failures=_int(env, "MARKETPLACE_LOGIN_MAX_FAILURES", 5, minimum=1),
+            ecb_reference_rate_bp=_basis_points(env, "MARKETPLACE_ECB_REFERENCE_RATE", 215),
             secure_cookies=_flag(env, "MARKETPLACE_SECURE_COOKIES", base_url.startswith("https://")),
         )
 

@@ -36,3 +36,43 @@ async def onboarded_account(client: httpx.AsyncClient, email: str = "founder@exa
 
 async def deliver_webhooks() -> int:
     return await deliver_sandbox_events()
+
+
+async def make_experiment(buyer_org=None, company_org=None, milestones: int = 2, amount_cents: int = 500_000,
+                          due_in_days: int = 30):
+    """A running experiment between a public body and a company, with `milestones` pending milestones.
+    Returns (experiment_id, civil servant, procurement officer, company member)."""
+    from datetime import timedelta
+
+    from marketplace.core.clock import now
+    from marketplace.experiments.services import create_experiment
+    from tests.factories import make_user
+
+    servant = await make_user("civil_servant", org=buyer_org)
+    officer = await make_user("procurement_officer", org=servant.org)
+    founder = await make_user("company_member", org=company_org)
+    experiment_id = await create_experiment(
+        buyer_id=servant.org.id, company_id=founder.org.id, title="Triage of 112 calls by voice",
+        hypothesis="Voice triage halves the time to dispatch", success_measures="median time to dispatch",
+        milestones=[{"title": f"Milestone {i}", "amount_cents": amount_cents, "currency": "EUR",
+                     "due_date": (now() + timedelta(days=due_in_days * i)).date(), "expected_deliverable": "A report"}
+                    for i in range(1, milestones + 1)],
+    )
+    return experiment_id, servant, officer, founder
+
+
+PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+async def deliver(client: httpx.AsyncClient, milestone_id: str, headers: dict, report: str = "We did the work.",
+                  files: list | None = None) -> httpx.Response:
+    return await client.post(f"/api/v1/milestones/{milestone_id}/deliverables", headers=headers,
+                             data={"report": report}, files=files if files is not None else [("files", ("report.pdf", PDF, "application/pdf"))])
+
+
+async def onboard_company(client: httpx.AsyncClient, founder, headers: dict) -> str:
+    """The company sets up payouts through the API and the sandbox's page; the webhook enables them."""
+    started = (await client.post(f"/api/v1/organisations/{founder.org.id}/payment-account", headers=headers)).json()
+    await client.post(httpx.URL(started["onboarding_url"]).path)
+    await deliver_webhooks()
+    return started["account_id"]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.status_codes import HTTP_200_OK
 
-from marketplace.core.auth import PUBLIC, allow, current
-from marketplace.payments import connect, schemas, webhooks
+from marketplace.core.auth import PUBLIC, SIGNED_IN, allow, current
+from marketplace.core.errors import invalid
+from marketplace.payments import connect, payouts, schemas, webhooks
 
 
 class PaymentAccountController(Controller):
@@ -34,3 +36,22 @@ class WebhookController(Controller):
     async def stripe_webhook(self, request: Request[Any, Any, Any]) -> schemas.WebhookAck:
         """Stripe's events, verified with STRIPE_WEBHOOK_SECRET (400 on a bad or old signature); replays are harmless."""
         return await webhooks.receive_event(await request.body(), request.headers.get("stripe-signature"))
+
+
+class PayoutController(Controller):
+    path = "/api/v1/payouts"
+    tags = ["payments"]
+
+    @get("", opt=allow(SIGNED_IN))
+    async def list_payouts(self, request: Request[Any, Any, Any], contract_id: str | None = None,
+                           experiment_id: str | None = None) -> schemas.PayoutList:
+        """Payouts the caller's organisations pay or receive (`?contract_id=`, `?experiment_id=`), with the payment clock."""
+        for name, value in (("contract_id", contract_id), ("experiment_id", experiment_id)):
+            if value is not None:
+                try:
+                    uuid.UUID(value)
+                except ValueError:
+                    raise invalid(name, "is not a valid id") from None
+        principal = current(request)
+        items = await payouts.payouts_visible_to(principal.organisations(), contract_id, experiment_id)
+        return schemas.PayoutList(items=items)

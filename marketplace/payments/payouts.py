@@ -1,14 +1,193 @@
-"""Payouts: one per accepted milestone, executed exactly once by the worker (filled in with experiments)."""
+"""Payouts: one per accepted milestone, created in the acceptance's transaction, paid by the worker
+through a Stripe Transfer exactly once.
+
+Exactly once rests on three things: the unique milestone on `Payout` (a second acceptance cannot make
+a second row), the worker's claim (a conditional update, so two workers never take the same payout),
+and the idempotency key derived from the milestone (a retry after a crash or a timeout replays the
+first transfer instead of making another). The key moves to a new generation only after Stripe's
+definite refusal (short balance, onboarding unfinished), since Stripe replays a refusal for its key.
+"""
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime, timedelta
 from typing import Any
+
+import stripe
+
+from marketplace.core.clock import now, rfc3339
+from marketplace.core.db import transaction
+from marketplace.core.money import money
+from marketplace.payments import clock, gateway
+from marketplace.payments.schemas import PayoutOut
+from marketplace.payments.tables import PaymentAccount, Payout
+from marketplace.settings import get_settings
+
+log = logging.getLogger("marketplace.payments")
+CLAIM = timedelta(minutes=5)
+ONBOARDING_RETRY = timedelta(hours=6)  # the account.updated webhook wakes the payout sooner
+
+ONBOARDING = "Waiting for the company to finish setting up payouts."
+BALANCE = "Waiting for funds in the platform's payment balance; retried automatically."
+PROVIDER = "The payment provider could not be reached; retried automatically."
+REVERSED = "The transfer was reversed by the payment provider."
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(60 * 2 ** max(attempts - 1, 0), 6 * 3600))
+
+
+async def create_payout(milestone: dict[str, Any], experiment: dict[str, Any], accepted_at: datetime) -> None:
+    """Called inside the acceptance's transaction: the payout exists exactly when the milestone is accepted."""
+    group = f"contract-{experiment['contract_id'] or experiment['id']}"
+    await Payout.insert(Payout(
+        milestone=milestone["id"], experiment=experiment["id"], contract_id=experiment["contract_id"],
+        company=experiment["company"], buyer=experiment["buyer"], amount_cents=milestone["amount_cents"],
+        currency=milestone["currency"], idempotency_key=f"payout-milestone-{milestone['id']}", transfer_group=group,
+        accepted_at=accepted_at, due_by=clock.due_by(accepted_at), next_attempt_at=accepted_at,
+    ))
+
+
+def _due_condition(moment: datetime):
+    return (
+        Payout.status.is_in([Payout.Status.pending, Payout.Status.waiting])
+        & (Payout.next_attempt_at <= moment)
+        & (Payout.claimed_until.is_null() | (Payout.claimed_until < moment))
+    )
+
+
+async def _claim(payout_id: object) -> dict[str, Any] | None:
+    moment = now()
+    claimed = await Payout.update({Payout.claimed_until: moment + CLAIM, Payout.attempts: Payout.attempts + 1}).where(
+        (Payout.id == payout_id) & _due_condition(moment)).returning(*Payout.all_columns())
+    return claimed[0] if claimed else None
+
+
+async def _wait(payout: dict[str, Any], reason: str, retry_in: timedelta, error: str = "", next_key: bool = False,
+                failed: bool = False) -> None:
+    await Payout.update({
+        Payout.status: Payout.Status.failed if failed else Payout.Status.waiting,
+        Payout.status_reason: reason,
+        Payout.last_error: error[:2000],
+        Payout.key_generation: payout["key_generation"] + (1 if next_key else 0),
+        Payout.next_attempt_at: now() + retry_in,
+        Payout.claimed_until: None,
+    }).where((Payout.id == payout["id"]) & (Payout.status != Payout.Status.paid))
+
+
+async def _record_transfer(payout_id: object, transfer_id: str) -> None:
+    """The transfer exists: the payout is paid (the webhook may have said so already)."""
+    async with transaction():
+        await Payout.update({
+            Payout.status: Payout.Status.paid, Payout.status_reason: "", Payout.last_error: "",
+            Payout.stripe_transfer_id: transfer_id, Payout.paid_at: now(), Payout.claimed_until: None,
+        }).where((Payout.id == payout_id) & (Payout.status != Payout.Status.paid))
+
+
+async def release_milestone_payout(payout: dict[str, Any]) -> str:
+    """Try to pay one claimed payout; returns its new status. No database transaction is held while Stripe works."""
+    account = await PaymentAccount.select().where(PaymentAccount.organisation == payout["company"]).first()
+    if account is None or not account["payouts_enabled"]:
+        await _wait(payout, ONBOARDING, ONBOARDING_RETRY)
+        return "waiting"
+    try:
+        transfer = await gateway.client().v1.transfers.create_async(
+            {
+                "amount": payout["amount_cents"], "currency": payout["currency"].lower(),
+                "destination": account["stripe_account_id"], "transfer_group": payout["transfer_group"],
+                "description": f"Milestone payout {payout['milestone']}",
+                "metadata": {"payout_id": str(payout["id"]), "milestone_id": str(payout["milestone"])},
+            },
+            {"idempotency_key": f"{payout['idempotency_key']}-{payout['key_generation']}"},
+        )
+    except stripe.InvalidRequestError as exc:  # a definite refusal: no transfer was made for this key
+        if exc.code == "balance_insufficient":
+            await _wait(payout, BALANCE, backoff(payout["attempts"]), str(exc), next_key=True)
+            return "waiting"
+        if exc.code == "insufficient_capabilities_for_transfer":
+            await _wait(payout, ONBOARDING, ONBOARDING_RETRY, str(exc), next_key=True)
+            return "waiting"
+        await _wait(payout, f"The payment provider refused the transfer: {exc.user_message or exc}", timedelta(0),
+                    str(exc), next_key=True, failed=True)
+        return "failed"
+    except stripe.StripeError as exc:  # timeout, connection, 5xx, rate limit: maybe made, so keep the key
+        await _wait(payout, PROVIDER, backoff(payout["attempts"]), f"{type(exc).__name__}: {exc}")
+        return "waiting"
+    await _record_transfer(payout["id"], transfer.id)
+    return "paid"
+
+
+async def execute_due_payouts(limit: int = 20) -> int:
+    """The worker's job: pay every due payout it can claim; returns how many were paid."""
+    due = await Payout.select(Payout.id).where(_due_condition(now())).order_by(Payout.accepted_at).limit(limit)
+    paid = 0
+    for row in due:
+        payout = await _claim(row["id"])
+        if payout is None:
+            continue
+        try:
+            paid += await release_milestone_payout(payout) == "paid"
+        except Exception:  # noqa: BLE001 - the claim expires and the same key is replayed next time
+            log.exception("payout %s: unexpected error; it will be retried with the same idempotency key", row["id"])
+    return paid
 
 
 async def wake_waiting_payouts(organisation_id: object) -> int:
-    """Retry at once the company's payouts that waited for its onboarding."""
-    return 0
+    """The company finished onboarding: retry its waiting payouts at once."""
+    woken = await Payout.update({Payout.next_attempt_at: now()}).where(
+        (Payout.company == organisation_id) & (Payout.status == Payout.Status.waiting)).returning(Payout.id)
+    return len(woken)
 
 
 async def apply_transfer_event(transfer: dict[str, Any]) -> str:
-    return "ignored"
+    """`transfer.*` webhooks confirm a payout (even one whose worker crashed before recording it) or report a reversal."""
+    payout_id = (transfer.get("metadata") or {}).get("payout_id")
+    condition = Payout.stripe_transfer_id == transfer.get("id")
+    if payout_id:
+        try:
+            condition = condition | (Payout.id == payout_id)
+        except ValueError:
+            return "unknown payout"
+    payout = await Payout.select().where(condition).first()
+    if payout is None:
+        return "unknown payout"
+    if transfer.get("reversed") or transfer.get("amount_reversed"):
+        await Payout.update({Payout.status: Payout.Status.failed, Payout.status_reason: REVERSED}).where(
+            Payout.id == payout["id"])
+        return "reversed"
+    if payout["status"] != Payout.Status.paid:
+        await Payout.update({
+            Payout.status: Payout.Status.paid, Payout.status_reason: "", Payout.stripe_transfer_id: transfer["id"],
+            Payout.paid_at: now(), Payout.claimed_until: None,
+        }).where(Payout.id == payout["id"])
+        return "paid"
+    return "already paid"
+
+
+def payout_out(row: dict[str, Any], moment: datetime | None = None) -> PayoutOut:
+    moment = moment or now()
+    late = clock.days_late(row["due_by"], row["paid_at"], moment)
+    return PayoutOut(
+        id=str(row["id"]), milestone_id=str(row["milestone"]),
+        contract_id=str(row["contract_id"]) if row["contract_id"] else None,
+        amount=money(row["amount_cents"], row["currency"]), status=row["status"], status_reason=row["status_reason"],
+        stripe_transfer_id=row["stripe_transfer_id"], transfer_group=row["transfer_group"],
+        accepted_at=rfc3339(row["accepted_at"]) or "", due_by=rfc3339(row["due_by"]) or "", paid_at=rfc3339(row["paid_at"]),
+        days_left=clock.days_left(row["due_by"], moment),
+        late_interest=money(clock.late_interest_cents(row["amount_cents"], late, get_settings().ecb_reference_rate_bp), row["currency"]),
+        compensation=money(clock.compensation_cents(late), row["currency"]),
+    )
+
+
+async def payouts_visible_to(organisation_ids: list[str], contract_id: str | None = None,
+                             experiment_id: str | None = None) -> list[PayoutOut]:
+    if not organisation_ids:
+        return []
+    query = Payout.select().where(Payout.company.is_in(organisation_ids) | Payout.buyer.is_in(organisation_ids))
+    if contract_id:
+        query = query.where(Payout.contract_id == contract_id)
+    if experiment_id:
+        query = query.where(Payout.experiment == experiment_id)
+    moment = now()
+    return [payout_out(r, moment) for r in await query.order_by(Payout.accepted_at)]

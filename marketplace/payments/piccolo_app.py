@@ -12,12 +12,13 @@ APP_CONFIG = AppConfig(
     table_classes=[
         tables.PaymentAccount,
         tables.StripeWebhookEvent,
+        tables.Payout,
         tables.SandboxObject,
         tables.SandboxBalance,
         tables.SandboxIdempotencyKey,
         tables.SandboxAccountLink,
         tables.SandboxEvent,
     ],
-    migration_dependencies=["marketplace.accounts.piccolo_app"],
+    migration_dependencies=["marketplace.accounts.piccolo_app", "marketplace.experiments.piccolo_app"],
     commands=[],
 )

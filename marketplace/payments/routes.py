@@ -1,4 +1,4 @@
-from marketplace.payments.controllers import PaymentAccountController, WebhookController
+from marketplace.payments.controllers import PaymentAccountController, PayoutController, WebhookController
 from marketplace.payments.sandbox.api import ROUTES as SANDBOX_ROUTES
 
-ROUTES = [PaymentAccountController, WebhookController, *SANDBOX_ROUTES]
+ROUTES = [PaymentAccountController, PayoutController, WebhookController, *SANDBOX_ROUTES]

@@ -1,0 +1,1 @@
+"""Experiments: the paid test of an idea, its milestones, deliverables and outcome."""

@@ -1,0 +1,3 @@
+from marketplace.experiments.controllers import ExperimentController
+
+ROUTES = [ExperimentController]

@@ -1,0 +1,104 @@
+"""Deliverable files: checked by extension, content signature and size, stored under the upload
+directory by a random name, so a user's file name never reaches the file system."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from marketplace.core.errors import FieldError, Invalid
+from marketplace.settings import get_settings
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_FILES = 5
+_ZIP = b"PK\x03\x04"
+# extension: (content type, required leading bytes; None means UTF-8 text)
+ALLOWED: dict[str, tuple[str, bytes | None]] = {
+    ".pdf": ("application/pdf", b"%PDF-"),
+    ".png": ("image/png", b"\x89PNG\r\n\x1a\n"),
+    ".jpg": ("image/jpeg", b"\xff\xd8\xff"),
+    ".jpeg": ("image/jpeg", b"\xff\xd8\xff"),
+    ".txt": ("text/plain; charset=utf-8", None),
+    ".csv": ("text/csv; charset=utf-8", None),
+    ".md": ("text/markdown; charset=utf-8", None),
+    ".docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", _ZIP),
+    ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", _ZIP),
+    ".pptx": ("application/vnd.openxmlformats-officedocument.presentationml.presentation", _ZIP),
+    ".odt": ("application/vnd.oasis.opendocument.text", _ZIP),
+    ".ods": ("application/vnd.oasis.opendocument.spreadsheet", _ZIP),
+    ".zip": ("application/zip", _ZIP),
+}
+
+
+@dataclass
+class CheckedFile:
+    filename: str
+    content_type: str
+    content: bytes
+    sha256: str
+
+
+def safe_filename(name: str) -> str:
+    base = Path(name.replace("\\", "/")).name
+    cleaned = re.sub(r"[^\w.\- ]+", "_", base).strip(" .") or "file"
+    return cleaned[-150:]
+
+
+def check(files: list[tuple[str, bytes]], field: str = "files") -> list[CheckedFile]:
+    """Refuse (422, naming the file) a type we do not accept, a content that is not what its name says, or a size too large."""
+    if len(files) > MAX_FILES:
+        raise Invalid(FieldError(field, f"at most {MAX_FILES} files per deliverable"))
+    checked, errors = [], []
+    for index, (name, content) in enumerate(files):
+        where, filename = f"{field}[{index}]", safe_filename(name)
+        extension = Path(filename).suffix.lower()
+        if extension not in ALLOWED:
+            errors.append(FieldError(where, f"{filename}: this type is not accepted (use PDF, an image, text, CSV or an office document)"))
+            continue
+        if len(content) == 0:
+            errors.append(FieldError(where, f"{filename}: the file is empty"))
+            continue
+        if len(content) > MAX_FILE_BYTES:
+            errors.append(FieldError(where, f"{filename}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MB"))
+            continue
+        content_type, magic = ALLOWED[extension]
+        if magic is None:
+            try:
+                content.decode("utf-8")
+            except UnicodeDecodeError:
+                errors.append(FieldError(where, f"{filename}: not a UTF-8 text file"))
+                continue
+        elif not content.startswith(magic):
+            errors.append(FieldError(where, f"{filename}: the content is not a {extension[1:].upper()} file"))
+            continue
+        checked.append(CheckedFile(filename, content_type, content, hashlib.sha256(content).hexdigest()))
+    if errors:
+        raise Invalid(errors)
+    return checked
+
+
+def directory() -> Path:
+    path = get_settings().upload_dir / "deliverables"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def store(content: bytes) -> str:
+    """Write new bytes under a fresh random name (never overwriting); returns the name."""
+    name = uuid.uuid4().hex
+    fd = os.open(directory() / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(content)
+    return name
+
+
+def remove(name: str) -> None:
+    (directory() / name).unlink(missing_ok=True)
+
+
+def read(name: str) -> bytes:
+    return (directory() / name).read_bytes()
