@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from marketplace.challenges import schemas
-from marketplace.challenges.services import visible_row
-from marketplace.challenges.tables import ChallengeVersion
+from marketplace.challenges.services import PUBLIC_STATUSES, visible_row
+from marketplace.challenges.tables import Challenge, ChallengeVersion
 from marketplace.core.auth import Principal
-from marketplace.core.clock import rfc3339
+from marketplace.core.clock import as_utc, rfc3339
+from marketplace.core.db import is_postgres
+from marketplace.core.errors import FieldError, Invalid
+from marketplace.core.money import Money
 
 
 async def versions(principal: Principal | None, challenge_id: Any) -> schemas.VersionList:
@@ -21,3 +30,204 @@ async def versions(principal: Principal | None, challenge_id: Any) -> schemas.Ve
                            snapshot=json.loads(r["snapshot"]))
         for r in rows
     ])
+
+
+# --- the catalogue --------------------------------------------------------------------------------------------------
+
+MAX_QUERY_CHARS = 200
+MAX_WORDS = 12
+SORTS = ("newest", "closing", "budget")
+SEARCH_DOCUMENT = "c.title || ' ' || c.summary || ' ' || c.problem || ' ' || c.affected_users || ' ' || c.desired_outcomes || ' ' || c.topics"
+
+
+@dataclass
+class CatalogueQuery:
+    """The catalogue's query string, checked: every wrong parameter is named (422)."""
+
+    q: str | None = None
+    topic: str | None = None
+    cpv: str | None = None
+    buyer: str | None = None
+    status: str | None = None
+    min_budget: str | None = None
+    max_budget: str | None = None
+    closing_before: str | None = None
+    sort: str | None = None
+    limit: str | None = None
+    cursor: str | None = None
+
+
+@dataclass
+class _Checked:
+    words: list[str] = field(default_factory=list)
+    topic: str | None = None
+    cpv: str | None = None
+    buyer: uuid.UUID | None = None
+    statuses: tuple[str, ...] = ("published",)
+    min_budget: int | None = None
+    max_budget: int | None = None
+    closing_before: datetime | None = None
+    sort: str = "newest"
+    limit: int = 20
+    after: tuple[Any, str] | None = None
+
+
+def _int_param(name: str, raw: str, errors: list[FieldError], low: int, high: int) -> int | None:
+    try:
+        value = int(raw)
+    except ValueError:
+        errors.append(FieldError(name, "must be a whole number"))
+        return None
+    if not low <= value <= high:
+        errors.append(FieldError(name, f"must be between {low} and {high}"))
+        return None
+    return value
+
+
+def check_query(query: CatalogueQuery) -> _Checked:
+    errors: list[FieldError] = []
+    out = _Checked()
+    if query.q is not None:
+        if len(query.q) > MAX_QUERY_CHARS:
+            errors.append(FieldError("q", f"is longer than {MAX_QUERY_CHARS} characters"))
+        else:
+            out.words = [w.lower() for w in re.findall(r"\w+", query.q)][:MAX_WORDS]
+    if query.topic:
+        out.topic = " ".join(query.topic.split()).lower()[:60]
+    if query.cpv:
+        if not re.fullmatch(r"\d{1,8}", query.cpv):
+            errors.append(FieldError("cpv", "must be 1 to 8 digits (the start of a CPV code)"))
+        out.cpv = query.cpv
+    if query.buyer:
+        try:
+            out.buyer = uuid.UUID(query.buyer)
+        except ValueError:
+            errors.append(FieldError("buyer", "is not an organisation id"))
+    if query.status:
+        statuses = tuple(s.strip() for s in query.status.split(","))
+        bad = [s for s in statuses if s not in PUBLIC_STATUSES]
+        if bad:
+            errors.append(FieldError("status", f"must be among {', '.join(PUBLIC_STATUSES)}"))
+        out.statuses = statuses
+    if query.min_budget:
+        out.min_budget = _int_param("min_budget", query.min_budget, errors, 0, 10**13)
+    if query.max_budget:
+        out.max_budget = _int_param("max_budget", query.max_budget, errors, 0, 10**13)
+    if query.closing_before:
+        try:
+            value = datetime.fromisoformat(query.closing_before.replace("Z", "+00:00"))
+            if value.tzinfo is None:
+                raise ValueError
+            out.closing_before = as_utc(value)
+        except ValueError:
+            errors.append(FieldError("closing_before", "must be an RFC 3339 time with a time zone"))
+    if query.sort:
+        if query.sort not in SORTS:
+            errors.append(FieldError("sort", f"must be one of {', '.join(SORTS)}"))
+        else:
+            out.sort = query.sort
+    if query.limit:
+        out.limit = _int_param("limit", query.limit, errors, 1, 100) or 20
+    if query.cursor:
+        try:
+            sort, key, ident = json.loads(base64.urlsafe_b64decode(query.cursor.encode() + b"==="))
+            if sort != out.sort or not isinstance(ident, str):
+                raise ValueError
+            uuid.UUID(ident)
+            if sort == "budget":
+                key = int(key)
+            else:
+                key = as_utc(datetime.fromisoformat(key))
+            out.after = (key, ident)
+        except (ValueError, TypeError, json.JSONDecodeError, binascii.Error):
+            errors.append(FieldError("cursor", "is not a cursor from this list (with the same sort)"))
+    if errors:
+        raise Invalid(errors)
+    return out
+
+
+def _cursor(sort: str, key: Any, ident: Any) -> str:
+    raw = json.dumps([sort, key if isinstance(key, int) else as_utc(key).isoformat(), str(ident)])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def search(query: CatalogueQuery) -> schemas.ChallengePage:
+    """Published challenges matching the query, in pages (keyset pagination: stable under inserts)."""
+    p = check_query(query)
+    where = [f"c.status IN ({', '.join('{}' for _ in p.statuses)})"]
+    args: list[Any] = list(p.statuses)
+    if p.words:
+        if is_postgres():
+            where.append(f"to_tsvector('simple', {SEARCH_DOCUMENT.replace('c.', '')}) @@ to_tsquery('simple', {{}})")
+            args.append(" & ".join(f"{w}:*" for w in p.words))
+        else:
+            where.append("c.rowid IN (SELECT rowid FROM challenge_fts WHERE challenge_fts MATCH {})")
+            args.append(" ".join(f'"{w}"*' for w in p.words))
+    if p.topic:
+        where.append("c.topics LIKE {} ESCAPE '\\'")
+        args.append(f"%{_like(json.dumps(p.topic))}%")
+    if p.cpv:
+        where.append("c.cpv_codes LIKE {}")
+        args.append(f'%"{p.cpv}%')
+    if p.buyer:
+        where.append("c.buyer = {}")
+        args.append(p.buyer)
+    if p.min_budget is not None:
+        where.append("c.budget_cap_cents >= {}")
+        args.append(p.min_budget)
+    if p.max_budget is not None:
+        where.append("c.budget_cap_cents <= {}")
+        args.append(p.max_budget)
+    if p.closing_before is not None:
+        where.append("s.closes_at < {}")
+        args.append(p.closing_before)
+    key_column, direction = {"newest": ("c.published_at", "DESC"), "closing": ("s.closes_at", "ASC"),
+                             "budget": ("c.budget_cap_cents", "DESC")}[p.sort]
+    if p.sort == "closing":
+        where.append("s.closes_at IS NOT NULL")
+    if p.after is not None:
+        op = "<" if direction == "DESC" else ">"
+        where.append(f"({key_column} {op} {{}} OR ({key_column} = {{}} AND c.id {op} {{}}))")
+        args += [p.after[0], p.after[0], uuid.UUID(p.after[1])]
+    sql = (
+        "SELECT c.id, c.status, c.title, c.summary, c.topics, c.cpv_codes, c.budget_cap_cents, c.currency, "
+        "c.current_stage, c.published_at, c.buyer, o.name AS buyer_name, s.closes_at AS closes_at "
+        "FROM challenge c JOIN organisation o ON o.id = c.buyer "
+        "LEFT JOIN challenge_stage s ON s.challenge = c.id AND s.key = c.current_stage "
+        f"WHERE {' AND '.join(where)} ORDER BY {key_column} {direction}, c.id {direction} LIMIT {p.limit + 1}"
+    )
+    rows = await Challenge.raw(sql, *args)
+    page, more = rows[: p.limit], len(rows) > p.limit
+    next_cursor = None
+    if more:
+        last = page[-1]
+        key = {"newest": "published_at", "closing": "closes_at", "budget": "budget_cap_cents"}[p.sort]
+        next_cursor = _cursor(p.sort, _as_key(last[key], p.sort), last["id"])
+    return schemas.ChallengePage(items=[summary_out(r) for r in page], next_cursor=next_cursor)
+
+
+def _as_key(value: Any, sort: str) -> Any:
+    if sort == "budget":
+        return int(value)
+    return _as_datetime(value)
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    """Raw SQL on SQLite hands back timestamps as text."""
+    if value is None or isinstance(value, datetime):
+        return as_utc(value) if value else None
+    return as_utc(datetime.fromisoformat(str(value)))
+
+
+def summary_out(row: dict) -> schemas.ChallengeSummary:
+    return schemas.ChallengeSummary(
+        id=str(row["id"]), status=row["status"], title=row["title"], summary=row["summary"],
+        topics=json.loads(row["topics"]), cpv_codes=json.loads(row["cpv_codes"]),
+        budget_cap=Money(amount=int(row["budget_cap_cents"]), currency=row["currency"]),
+        buyer=schemas.BuyerOut(id=str(row["buyer"]), name=row["buyer_name"]), current_stage=row["current_stage"],
+        closes_at=rfc3339(_as_datetime(row["closes_at"])), published_at=rfc3339(_as_datetime(row["published_at"])),
+    )

@@ -23,6 +23,19 @@ class ChallengeController(Controller):
         """Start a draft problem statement (it may be incomplete until publication)."""
         return await services.create_draft(current(request), data)
 
+    @get("/", opt=allow(PUBLIC))
+    async def catalogue(self, q: str | None = None, topic: str | None = None, cpv: str | None = None, buyer: str | None = None,
+                        status: str | None = None, min_budget: str | None = None, max_budget: str | None = None,
+                        closing_before: str | None = None, sort: str | None = None, limit: str | None = None,
+                        cursor: str | None = None) -> schemas.ChallengePage:
+        """Published challenges. `q` full text (at most 200 characters), `topic`, `cpv` (a code prefix), `buyer` (organisation id),
+        `status` (published, awarded, closed, archived; comma-separated), `min_budget`/`max_budget` (cents), `closing_before`
+        (RFC 3339), `sort` (newest, closing, budget), `limit` (1-100, default 20) and the opaque `cursor` of the previous page."""
+        from marketplace.challenges.catalogue import CatalogueQuery, search
+
+        return await search(CatalogueQuery(q=q, topic=topic, cpv=cpv, buyer=buyer, status=status, min_budget=min_budget,
+                                           max_budget=max_budget, closing_before=closing_before, sort=sort, limit=limit, cursor=cursor))
+
     @get("/{challenge_id:str}", opt=allow(PUBLIC))
     async def read(self, request: Request[Any, Any, Any], challenge_id: str) -> schemas.ChallengeOut:
         """A published challenge (drafts only for their buyer team) with its status, version, current stage and stages."""
