@@ -55,7 +55,7 @@ async def amend(principal: Principal, row: dict, data: schemas.ChallengePatch) -
             elif item.closes_at < as_utc(stage["closes_at"]):
                 errors.append(FieldError(field, "may only move later once published"))
             elif item.closes_at != as_utc(stage["closes_at"]):
-                new_closes[item.stage] = item.closes_at
+                new_closes[item.stage] = as_utc(item.closes_at)
     if "qa_closes_at" in values:
         old = as_utc(row["qa_closes_at"]) if row["qa_closes_at"] else None
         new = values["qa_closes_at"]

@@ -1,3 +1,25 @@
+from marketplace.challenges import editor_pages, pages
 from marketplace.challenges.controllers import ChallengeController, DialogueController
 
-ROUTES = [ChallengeController, DialogueController]
+ROUTES = [
+    ChallengeController,
+    DialogueController,
+    editor_pages.new_draft_page,
+    editor_pages.create_draft_page,
+    editor_pages.my_challenges_page,
+    editor_pages.edit_page,
+    editor_pages.save_page,
+    editor_pages.publish_form,
+    editor_pages.publish_page,
+    pages.catalogue_page,
+    pages.challenge_page,
+    pages.versions_page,
+    pages.ask_page,
+    pages.answer_page,
+    pages.questions_page,
+    pages.follow_page,
+    pages.co_sponsor_page,
+    pages.subscriptions_page,
+    pages.subscribe_page,
+    pages.unsubscribe_page,
+]

@@ -174,7 +174,7 @@ def _changes(data: schemas.ChallengeIn | schemas.ChallengePatch, ceiling: int, t
             errors.append(FieldError("qa_closes_at", "must include a time zone"))
         elif data.qa_closes_at <= moment:
             errors.append(FieldError("qa_closes_at", "is in the past"))
-        values["qa_closes_at"] = data.qa_closes_at
+        values["qa_closes_at"] = as_utc(data.qa_closes_at) if rules.is_aware(data.qa_closes_at) else data.qa_closes_at
     elif given("qa_closes_at"):
         values["qa_closes_at"] = None
     return values, errors
@@ -242,27 +242,10 @@ async def publish(principal: Principal, challenge_id: Any, data: schemas.Publish
     if row["status"] not in ("draft", "scheduled"):
         raise Conflict(f"This challenge is already {row['status']}.")
     moment = now()
-    errors = rules.missing_fields(row)
-    errors += rules.cpv_errors(json.loads(row["cpv_codes"]))
-    errors += rules.budget_errors(row["budget_cap_cents"], row["currency"], await _ceiling(row["buyer"]))
-    start = moment
-    if data.publish_at is not None:
-        if not rules.is_aware(data.publish_at):
-            errors.append(FieldError("publish_at", "must include a time zone"))
-        elif data.publish_at <= moment:
-            errors.append(FieldError("publish_at", "is in the past"))
-        else:
-            start = data.publish_at
-    template = engine.latest(row["procedure_template"])
-    if template is None:
-        raise Invalid(FieldError("procedure.template", "is not a procedure template"))
-    stages, schedule_errors = rules.plan_stages(template, start, overrides_of(row), moment, get_settings().min_stage_open_days)
-    errors += schedule_errors
-    qa_closes_at = as_utc(row["qa_closes_at"]) if row["qa_closes_at"] else rules.default_qa_deadline(stages)
-    if not schedule_errors:
-        errors += rules.qa_errors(qa_closes_at, stages)
+    errors, plan = await publication_plan(row, data.publish_at, moment)
     if errors:
         raise Invalid(errors, detail="This challenge cannot be published yet: " + "; ".join(f"{e.field} {e.message}" for e in errors))
+    start, template, stages, qa_closes_at = plan
     async with transaction():
         await ChallengeStage.delete().where(ChallengeStage.challenge == row["id"])
         await ChallengeStage.insert(*[
@@ -276,6 +259,31 @@ async def publish(principal: Principal, challenge_id: Any, data: schemas.Publish
         if data.publish_at is None:
             await go_live(row["id"], principal.user_id)
     return await challenge_out(await get_row(row["id"]))
+
+
+async def publication_plan(row: dict, publish_at: datetime | None, moment: datetime) -> tuple[list[FieldError], Any]:
+    """What stops the challenge from being published at `publish_at` (None: now), or the plan:
+    (start, template, stages, qa_closes_at). Changes nothing: the publish page shows it too."""
+    errors = rules.missing_fields(row)
+    errors += rules.cpv_errors(json.loads(row["cpv_codes"]))
+    errors += rules.budget_errors(row["budget_cap_cents"], row["currency"], await _ceiling(row["buyer"]))
+    start = moment
+    if publish_at is not None:
+        if not rules.is_aware(publish_at):
+            errors.append(FieldError("publish_at", "must include a time zone"))
+        elif publish_at <= moment:
+            errors.append(FieldError("publish_at", "is in the past"))
+        else:
+            start = as_utc(publish_at)
+    template = engine.latest(row["procedure_template"])
+    if template is None:
+        return [*errors, FieldError("procedure.template", "is not a procedure template")], None
+    stages, schedule_errors = rules.plan_stages(template, start, overrides_of(row), moment, get_settings().min_stage_open_days)
+    errors += schedule_errors
+    qa_closes_at = as_utc(row["qa_closes_at"]) if row["qa_closes_at"] else rules.default_qa_deadline(stages)
+    if not schedule_errors:
+        errors += rules.qa_errors(qa_closes_at, stages)
+    return errors, (start, template, stages, qa_closes_at)
 
 
 async def go_live(challenge_id: Any, by_user: Any = None) -> bool:
