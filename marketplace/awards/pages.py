@@ -1,1 +1,223 @@
-ROUTES: list = []
+"""Pages: the officer's award form (ranking beside it), the standstill view with objections, the
+contract page with its PDF and the signature button, and the letters. Work without JavaScript."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import date
+from typing import Annotated, Any
+
+from litestar import Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Template
+
+from marketplace.accounts.controllers import client_ip
+from marketplace.accounts.services import parse_id
+from marketplace.awards import contracts, schemas, services
+from marketplace.awards.tables import Award, Contract, Objection
+from marketplace.core.auth import BUYER_ROLES, SIGNED_IN, allow, current
+from marketplace.core.clock import as_utc, now
+from marketplace.core.errors import DomainError, Forbidden
+from marketplace.core.i18n import gettext as _
+from marketplace.documents.controllers import pdf_response
+from marketplace.proposals.tables import Decision, Proposal
+from marketplace.web.pages import convert, errors_by_field, form_text, page, see_other
+
+log = logging.getLogger("marketplace.awards")
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+MILESTONE_ROWS = 4
+
+
+def _cents(text: str) -> int | str:
+    """Euros typed in a form ("12000", "12 000,50") to cents; the text itself when unreadable."""
+    cleaned = text.replace("\u202f", "").replace(" ", "").replace("€", "")
+    if "," in cleaned and "." not in cleaned:
+        cleaned = cleaned.replace(",", ".")
+    cleaned = cleaned.replace(",", "")
+    try:
+        return int(round(float(cleaned) * 100))
+    except ValueError:
+        return text
+
+
+def _form_field(name: str) -> str:
+    """API field names (`milestones[1].due_date`) to the form's input names (`m2_due_date`)."""
+    if name.startswith("milestones["):
+        index, _, rest = name[len("milestones["):].partition("].")
+        rest = rest.replace("amount.amount", "amount").replace("amount.currency", "amount")
+        return f"m{int(index) + 1}_{rest}"
+    return {"amount.amount": "price", "amount.currency": "price", "proposal_id": "proposal_id",
+            "milestones": "m1_amount", "language": "language"}.get(name, "_form")
+
+
+async def _award_context(challenge) -> dict[str, Any]:
+    selected = await Proposal.select(Proposal.id, Proposal.company.name, Proposal.status).where(
+        (Proposal.challenge == challenge.id) & Proposal.status.is_in(["selected", "awarded"])).order_by(Proposal.created_at)
+    feedback = {}
+    for row in await Decision.select(Decision.proposal, Decision.feedback).where(
+            Decision.proposal.is_in([p["id"] for p in selected] or [uuid.uuid4()])).order_by(Decision.decided_at):
+        feedback[str(row["proposal"])] = row["feedback"]
+    awards = await services.list_awards(challenge.id)
+    total = sum(a.amount.amount for a in awards)
+    return {"challenge": challenge, "selected": selected, "feedback": feedback, "awards": awards,
+            "left_cents": max(challenge.budget_cap_cents - total, 0), "ranking": await _ranking(challenge),
+            "rows": range(1, MILESTONE_ROWS + 1), "stage": await services.last_stage(challenge)}
+
+
+async def _ranking(challenge) -> list[dict] | None:
+    """The evaluation's ranking of the last stage, when the evaluation domain offers one."""
+    try:
+        from marketplace.evaluation.services import ranking  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    stage = await services.last_stage(challenge)
+    try:
+        result = await ranking(challenge.id, stage["key"] if stage else None)
+    except Exception:  # noqa: BLE001 - the award form must work even when the ranking cannot be shown
+        log.exception("ranking unavailable for challenge %s", challenge.id)
+        return None
+    rows = getattr(result, "items", result)
+    out = []
+    for r in rows or []:
+        get_ = r.get if isinstance(r, dict) else lambda k, r=r: getattr(r, k, None)
+        out.append({"rank": get_("rank"), "name": get_("company_name") or get_("company") or get_("proposal_id"),
+                    "total": get_("total") if get_("total") is not None else get_("weighted_total")})
+    return out
+
+
+async def _officer_challenge(request, challenge_id: str):
+    challenge = await services.get_challenge(challenge_id)
+    if not current(request).has_role("procurement_officer", organisation_id=str(challenge.buyer)):
+        raise Forbidden("Only a procurement officer of this challenge's buyer can award it.")
+    return challenge
+
+
+@get("/challenges/{challenge_id:str}/award", opt=allow("procurement_officer"), include_in_schema=False)
+async def award_form(request: Request[Any, Any, Any], challenge_id: str) -> Template:
+    challenge = await _officer_challenge(request, challenge_id)
+    return page(request, "awards/award_form.html", **await _award_context(challenge))
+
+
+@post("/challenges/{challenge_id:str}/award", opt=allow("procurement_officer"), include_in_schema=False)
+async def award_submit(request: Request[Any, Any, Any], challenge_id: str, data: Form) -> Any:
+    challenge = await _officer_challenge(request, challenge_id)
+    form = {k: form_text(data, k, 2000) for k in data}
+    milestones = []
+    for i in range(1, MILESTONE_ROWS + 1):
+        if not any(form.get(f"m{i}_{k}", "").strip() for k in ("title", "amount", "due_date", "deliverable")):
+            continue
+        milestones.append({"title": form.get(f"m{i}_title", ""), "deliverable": form.get(f"m{i}_deliverable", ""),
+                           "amount": {"amount": _cents(form.get(f"m{i}_amount", "")), "currency": challenge.currency},
+                           "due_date": form.get(f"m{i}_due_date", "")})
+    try:
+        payload = convert({"proposal_id": form.get("proposal_id", ""), "language": form.get("language") or "en",
+                           "amount": {"amount": _cents(form.get("price", "")), "currency": challenge.currency},
+                           "milestones": milestones}, schemas.AwardIn)
+        award = await services.award_proposal(current(request), challenge.id, payload)
+    except DomainError as exc:
+        errors: dict[str, str] = {}
+        for e in exc.errors or []:
+            errors.setdefault(_form_field(e.field), _(e.message))
+        if not errors:
+            errors["_form"] = _(exc.detail)
+        return page(request, "awards/award_form.html", status_code=exc.status if exc.status >= 400 else 422,
+                    form=form, errors=errors, **await _award_context(challenge))
+    return see_other(f"/awards/{award.id}", _("Awarded. The standstill period runs until the date below."))
+
+
+@get("/awards/{award_id:str}", opt=allow(SIGNED_IN), include_in_schema=False)
+async def award_page(request: Request[Any, Any, Any], award_id: str) -> Template:
+    """The standstill view: the award, its objections and, for whom it concerns, the forms."""
+    principal = current(request)
+    award_row = await services.get_award(award_id)
+    award = await services.award_out(award_row)
+    challenge = await services.get_challenge(award_row.challenge)
+    buyer_team = services.can_answer(principal, award_row) or principal.has_role(*BUYER_ROLES, organisation_id=str(award_row.buyer))
+    objector = await services.objecting_company(principal, award_row)
+    query = Objection.objects().where(Objection.award == award_row.id)
+    if not buyer_team:
+        query = query.where(Objection.company == (uuid.UUID(objector) if objector else uuid.uuid4()))
+    in_standstill = award_row.status == Award.Status.standstill and as_utc(award_row.standstill_ends_at) > now()
+    return page(request, "awards/award.html", award=award, challenge=challenge,
+                objections=await query.order_by(Objection.raised_at), can_answer=services.can_answer(principal, award_row),
+                can_object=objector is not None and in_standstill, in_standstill=in_standstill,
+                is_party=buyer_team or principal.has_role("company_member", organisation_id=str(award_row.company)))
+
+
+@post("/awards/{award_id:str}/objections", opt=allow("company_member"), include_in_schema=False)
+async def object_submit(request: Request[Any, Any, Any], award_id: str, data: Form) -> Any:
+    try:
+        payload = convert({"text": form_text(data, "text", 10_000).strip()}, schemas.ObjectionIn)
+        await services.raise_objection(current(request), award_id, payload)
+    except DomainError as exc:
+        return see_other(f"/awards/{award_id}", _("Your objection was not recorded: %(reason)s")
+                         % {"reason": "; ".join(errors_by_field(exc).values())})
+    return see_other(f"/awards/{award_id}", _("Your objection is recorded. The buyer will answer it in writing."))
+
+
+@post("/objections/{objection_id:str}/answer", opt=allow("procurement_officer", "civil_servant"), include_in_schema=False)
+async def answer_submit(request: Request[Any, Any, Any], objection_id: str, data: Form) -> Any:
+    objection = await Objection.select(Objection.award).where(Objection.id == parse_id(objection_id, "objection")).first()
+    target = f"/awards/{objection['award']}" if objection else "/contracts"
+    try:
+        payload = convert({"text": form_text(data, "text", 10_000).strip()}, schemas.AnswerIn)
+        await services.answer_objection(current(request), objection_id, payload)
+    except DomainError as exc:
+        return see_other(target, _("The answer was not recorded: %(reason)s") % {"reason": "; ".join(errors_by_field(exc).values())})
+    return see_other(target, _("Your answer is sent to the company."))
+
+
+@get("/contracts", opt=allow(SIGNED_IN), include_in_schema=False)
+async def contract_list(request: Request[Any, Any, Any]) -> Template:
+    """The contracts of every organisation the user belongs to."""
+    principal = current(request)
+    orgs = [uuid.UUID(o) for o in principal.organisations()] or [uuid.uuid4()]
+    rows = await Contract.select(Contract.id, Contract.number, Contract.status, Contract.challenge.title,
+                                 Contract.buyer.name, Contract.company.name).where(
+        Contract.buyer.is_in(orgs) | Contract.company.is_in(orgs)).order_by(Contract.created_at, ascending=False)
+    return page(request, "awards/contracts.html", contracts=rows)
+
+
+@get("/contracts/{contract_id:str}", opt=allow(SIGNED_IN), include_in_schema=False)
+async def contract_page(request: Request[Any, Any, Any], contract_id: str) -> Template:
+    principal = current(request)
+    row = await contracts.visible_contract(principal, contract_id)
+    contract = await contracts.contract_out(row)
+    signed = {s.party for s in contract.signatures}
+    can_sign = [p for p in contracts.signing_parties(principal, row) if p not in signed] if row.status == "issued" else []
+    challenge = await services.get_challenge(row.challenge)
+    return page(request, "awards/contract.html", contract=contract, challenge=challenge, can_sign=can_sign,
+                today=date.today())
+
+
+@get("/contracts/{contract_id:str}/document.pdf", opt=allow(SIGNED_IN), include_in_schema=False,
+     media_type="application/pdf")
+async def contract_pdf(request: Request[Any, Any, Any], contract_id: str) -> Response[bytes]:
+    row, document = await contracts.contract_document(current(request), contract_id)
+    return pdf_response(document, f"contract-{row.number}")
+
+
+@post("/contracts/{contract_id:str}/sign", opt=allow("procurement_officer", "company_member"), include_in_schema=False)
+async def contract_sign(request: Request[Any, Any, Any], contract_id: str, data: Form) -> Any:
+    party = form_text(data, "party", 10) or None
+    sha = form_text(data, "document_sha256", 64) or None
+    try:
+        payload = convert({"party": party, "document_sha256": sha}, schemas.SignatureIn)
+        result = await contracts.sign_contract(current(request), contract_id, payload, client_ip(request))
+    except DomainError as exc:
+        return see_other(f"/contracts/{contract_id}", _("Not signed: %(reason)s") % {"reason": "; ".join(errors_by_field(exc).values())})
+    notice = _("Signed. Both parties have signed: the experiment starts.") if result.status == "active" else _(
+        "Signed. The contract becomes active when the other party signs.")
+    return see_other(f"/contracts/{contract_id}", notice)
+
+
+@get("/letters/{proposal_id:str}.pdf", opt=allow(SIGNED_IN), include_in_schema=False, media_type="application/pdf")
+async def letter_pdf(request: Request[Any, Any, Any], proposal_id: str) -> Response[bytes]:
+    document = await services.letter_for(current(request), proposal_id)
+    return pdf_response(document, document.kind.replace("_", "-"))
+
+
+ROUTES = [award_form, award_submit, award_page, object_submit, answer_submit, contract_list, contract_page,
+          contract_pdf, contract_sign, letter_pdf]

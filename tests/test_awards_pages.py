@@ -1,0 +1,101 @@
+"""The award journey on the pages: the officer's form (errors next to the fields), the standstill
+view with an objection and its answer, the contract page signed by both parties."""
+
+import re
+from datetime import timedelta
+
+import httpx
+import time_machine
+
+from marketplace.awards.contracts import issue_due_contracts
+from marketplace.awards.tables import Award, Contract
+from marketplace.core.clock import now
+from tests.factories import csrf_token, signed_in_client
+from tests.factories_contracts import make_award_setting
+
+
+def _form(s, csrf, price="20000", second_amount="8000"):
+    due = (now() + timedelta(days=40)).date().isoformat()
+    return {"_csrf_token": csrf, "proposal_id": str(s.winner.id), "price": price, "language": "en",
+            "m1_title": "Prototype", "m1_amount": "12 000", "m1_due_date": due, "m1_deliverable": "A working prototype",
+            "m2_title": "Report", "m2_amount": second_amount, "m2_due_date": due, "m2_deliverable": "The final report"}
+
+
+async def _client(app, user):
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+    c = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+    return await signed_in_client(c, user)
+
+
+async def test_officer_awards_from_the_form_and_sees_errors_next_to_the_fields(app):
+    s = await make_award_setting()
+    officer = await _client(app, s.officer)
+    form_page = await officer.get(f"/challenges/{s.challenge.id}/award")
+    assert form_page.status_code == 200
+    assert "TriageVoice BV" in form_page.text and "Ranking" in form_page.text
+    csrf = await csrf_token(officer, f"/challenges/{s.challenge.id}/award")
+
+    bad = await officer.post(f"/challenges/{s.challenge.id}/award", data=_form(s, csrf, second_amount="7000"))
+    assert bad.status_code == 422
+    assert 'id="f-m1_amount-error"' in bad.text and "add up to" in bad.text
+    assert await Award.count() == 0
+
+    good = await officer.post(f"/challenges/{s.challenge.id}/award", data=_form(s, csrf))
+    assert good.status_code == 303, good.text
+    award_page = await officer.get(good.headers["location"])
+    assert award_page.status_code == 200 and "€20,000.00" in award_page.text
+    await officer.aclose()
+
+
+async def test_loser_objects_buyer_answers_then_both_sign_on_the_contract_page(app):
+    s = await make_award_setting()
+    officer = await _client(app, s.officer)
+    csrf = await csrf_token(officer, f"/challenges/{s.challenge.id}/award")
+    done = await officer.post(f"/challenges/{s.challenge.id}/award", data=_form(s, csrf))
+    award_url = done.headers["location"].split("?")[0]
+
+    loser = await _client(app, s.loser_member)
+    view = await loser.get(award_url)
+    assert "Object to this award" in view.text
+    csrf_l = re.search(r'name="_csrf_token" value="([^"]+)"', view.text).group(1)
+    objected = await loser.post(f"{award_url}/objections", data={"_csrf_token": csrf_l, "text": "Our team scored higher."})
+    assert objected.status_code == 303
+
+    view = await officer.get(award_url)
+    assert "Our team scored higher." in view.text
+    objection_id = re.search(r'action="/objections/([^/]+)/answer"', view.text).group(1)
+    answered = await officer.post(f"/objections/{objection_id}/answer", data={"_csrf_token": csrf, "text": "It did not: see the ranking."})
+    assert answered.status_code == 303
+    assert "It did not: see the ranking." in (await loser.get(award_url)).text
+
+    with time_machine.travel(now() + timedelta(days=11), tick=False):
+        assert await issue_due_contracts() == 1
+    contract = await Contract.objects().first()
+    page = await officer.get(f"/contracts/{contract.id}")
+    assert "Sign for the buyer" in page.text and contract.document_sha256 in page.text
+    pdf = await officer.get(f"/contracts/{contract.id}/document.pdf")
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert (await officer.post(f"/contracts/{contract.id}/sign", data={"_csrf_token": csrf, "party": "buyer",
+                                                                       "document_sha256": contract.document_sha256})).status_code == 303
+    winner = await _client(app, s.winner_member)
+    page = await winner.get(f"/contracts/{contract.id}")
+    assert "Sign for the company" in page.text and "Marc Dubois" in page.text
+    csrf_w = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
+    signed = await winner.post(f"/contracts/{contract.id}/sign", data={"_csrf_token": csrf_w, "party": "company",
+                                                                       "document_sha256": contract.document_sha256})
+    assert signed.status_code == 303
+    assert (await Contract.objects().first()).status == "active"
+    assert "active" in (await winner.get("/contracts")).text
+    assert (await loser.get(f"/contracts/{contract.id}")).status_code == 404
+    for c in (officer, loser, winner):
+        await c.aclose()
+
+
+async def test_pages_refuse_the_wrong_roles(app):
+    s = await make_award_setting()
+    company = await _client(app, s.winner_member)
+    assert (await company.get(f"/challenges/{s.challenge.id}/award")).status_code == 403
+    civil = await _client(app, s.civil_servant)
+    assert (await civil.get(f"/challenges/{s.challenge.id}/award")).status_code == 403
+    for c in (company, civil):
+        await c.aclose()
