@@ -103,6 +103,7 @@ async def test_budget_cap_follows_the_body_ceiling(client):
 
 
 async def test_schedule_in_the_past_or_too_short_cannot_be_published(client, override_settings):
+    override_settings(min_stage_open_days=10)
     team = await make_buyer_team()
     draft = await _draft(client, team, {**DRAFT, "schedule": [{"stage": "expression_of_interest", "closes_at": rfc3339(now() + timedelta(days=3))}]})
     response = await client.post(f"/api/v1/challenges/{draft['id']}/publish", headers=await token_for(team.officer))
