@@ -1,3 +1,15 @@
+from marketplace.evaluation import pages
 from marketplace.evaluation.controllers import EvaluationController
 
-ROUTES = [EvaluationController]
+ROUTES = [
+    EvaluationController,
+    pages.my_evaluations,
+    pages.declaration_form,
+    pages.declare,
+    pages.score_form,
+    pages.score,
+    pages.assign,
+    pages.set_blind,
+    pages.report,
+    pages.report_pdf,
+]

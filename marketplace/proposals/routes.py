@@ -1,3 +1,15 @@
+from marketplace.proposals import pages
 from marketplace.proposals.controllers import ProposalController
 
-ROUTES = [ProposalController]
+ROUTES = [
+    ProposalController,
+    pages.my_proposals,
+    pages.start_form,
+    pages.start,
+    pages.proposal_page,
+    pages.save_stage,
+    pages.withdraw,
+    pages.decide,
+    pages.board,
+    pages.close_stage,
+]

@@ -56,6 +56,9 @@ async def _load(proposal_id: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     return proposal, challenge
 
 
+load_proposal = _load
+
+
 async def _load_for_team(principal: Principal, proposal_id: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     proposal, challenge = await _load(proposal_id)
     if str(proposal["company"]) not in await access.team_companies(principal):
