@@ -1,3 +1,4 @@
 from marketplace.experiments.controllers import ExperimentController
+from marketplace.experiments.pages import ROUTES as PAGES
 
-ROUTES = [ExperimentController]
+ROUTES = [ExperimentController, *PAGES]

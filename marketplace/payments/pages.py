@@ -1,0 +1,82 @@
+"""Payments pages: "set up payouts" (to the onboarding link and back), and the payments dashboard of
+what is due and overdue, for the buyer's staff and for the company."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from litestar import Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+
+from marketplace.accounts.tables import Organisation
+from marketplace.core.auth import BUYER_ROLES, allow, current
+from marketplace.core.errors import DomainError
+from marketplace.core.i18n import gettext as _
+from marketplace.experiments.pages import as_date
+from marketplace.experiments.tables import Experiment, Milestone
+from marketplace.payments import connect, payouts
+from marketplace.payments.tables import Payout
+from marketplace.web.pages import errors_by_field, form_text, page, safe_next, see_other
+
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+async def _to_onboarding(request: Request[Any, Any, Any], org_id: str, back: str) -> Redirect:
+    try:
+        result = await connect.start_onboarding(current(request), org_id, return_path=f"/payouts/setup/{org_id}/done?next={back}")
+    except DomainError as exc:
+        return see_other(back, _("Payouts could not be set up: %(reason)s") % {"reason": "; ".join(errors_by_field(exc).values())})
+    if result.onboarding_url is None:
+        return see_other(back, _("Payouts are set up: accepted milestones are paid into your account."))
+    return Redirect(path=result.onboarding_url, status_code=303)
+
+
+@post("/payouts/setup/{org_id:str}", opt=allow("company_member"), include_in_schema=False)
+async def setup_payouts(request: Request[Any, Any, Any], org_id: str, data: Form) -> Redirect:
+    """"Set up payouts": to a fresh onboarding link (Stripe's, or the sandbox's page)."""
+    return await _to_onboarding(request, org_id, safe_next(form_text(data, "next", 300), "/payments"))
+
+
+@get("/payouts/setup/{org_id:str}", opt=allow("company_member"), include_in_schema=False)
+async def refresh_setup(request: Request[Any, Any, Any], org_id: str) -> Redirect:
+    """Stripe sends the company here when a link expired: a new link at once."""
+    return await _to_onboarding(request, org_id, "/payments")
+
+
+@get("/payouts/setup/{org_id:str}/done", opt=allow("company_member"), include_in_schema=False)
+async def setup_done(request: Request[Any, Any, Any], org_id: str, next: str | None = None) -> Redirect:
+    return see_other(safe_next(next, "/payments"),
+                     _("Thank you. Payouts are enabled as soon as Stripe confirms your details, usually within a minute."))
+
+
+@get("/payments", opt=allow("company_member", *BUYER_ROLES), include_in_schema=False)
+async def dashboard(request: Request[Any, Any, Any]) -> Template:
+    """What is due and overdue (buyers), or what is coming (companies), with the payment clock."""
+    principal = current(request)
+    orgs = [uuid.UUID(o) for o in principal.organisations()] or [uuid.uuid4()]
+    rows = await Payout.select(*Payout.all_columns(), Payout.company.name.as_alias("company_name"),
+                               Payout.buyer.name.as_alias("buyer_name")).where(
+        Payout.company.is_in(orgs) | Payout.buyer.is_in(orgs)).order_by(Payout.due_by)
+    titles = {}
+    if rows:
+        ms = await Milestone.select(Milestone.id, Milestone.title, Milestone.experiment.title.as_alias("experiment_title")).where(
+            Milestone.id.is_in([r["milestone"] for r in rows]))
+        titles = {m["id"]: m for m in ms}
+    items = [{"payout": payouts.payout_out(r), "row": r, "milestone": titles.get(r["milestone"])} for r in rows]
+    open_items = [i for i in items if i["payout"].status != "paid"]
+    companies = [o for o in principal.roles if o.role == "company_member"]
+    accounts = {}
+    for role in companies:
+        accounts[role.organisation_id] = await connect.account_for(uuid.UUID(role.organisation_id))
+    running = await Experiment.count().where(
+        (Experiment.status == Experiment.Status.running) & (Experiment.buyer.is_in(orgs) | Experiment.company.is_in(orgs)))
+    return page(request, "payments/dashboard.html", overdue=[i for i in open_items if i["payout"].days_left < 0],
+                due=[i for i in open_items if i["payout"].days_left >= 0], paid=[i for i in items if i["payout"].status == "paid"],
+                companies=companies, accounts=accounts, running=running, as_date=as_date,
+                org_names={str(o["id"]): o["name"] for o in await Organisation.select(Organisation.id, Organisation.name).where(Organisation.id.is_in(orgs))})
+
+
+ROUTES = [setup_payouts, refresh_setup, setup_done, dashboard]
