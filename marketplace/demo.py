@@ -23,6 +23,7 @@ class DemoContext:
     orgs: dict[str, Organisation] = field(default_factory=dict)
     users: dict[str, User] = field(default_factory=dict)
     logins: list[tuple[str, str, str]] = field(default_factory=list)
+    challenges: dict[str, object] = field(default_factory=dict)  # filled by marketplace/challenges/demo.py, by key
 
 
 ORGANISATIONS = [

@@ -4,6 +4,7 @@ every follower and every company with a proposal is told."""
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -119,7 +120,7 @@ async def people_to_tell(challenge_id: Any) -> list[dict]:
         org_ids = await companies_with_proposals(challenge_id)
         if org_ids:
             members = await Membership.select(Membership.user).where(
-                Membership.organisation.is_in(list(org_ids)) & (Membership.role == "company_member"))
+                Membership.organisation.is_in([uuid.UUID(str(o)) for o in org_ids]) & (Membership.role == "company_member"))
             users |= {m["user"] for m in members}
     if not users:
         return []
