@@ -10,7 +10,8 @@ async def test_demo_challenges_load_once_with_answered_questions(client):
     await load_demo()
     assert (await Challenge.count(), await Question.count()) == counts
     triage = await Challenge.objects().where(Challenge.title == "Prioritise 112 emergency calls by severity").first()
-    assert triage.status == "published" and triage.current_stage == "expression_of_interest"
+    # (the proposals demo moves it on: its first stage is decided and the short proposal is open)
+    assert triage.status == "published" and triage.current_stage in ("expression_of_interest", "short_proposal")
     questions = (await client.get(f"/api/v1/challenges/{triage.id}/questions")).json()["items"]
     assert len(questions) == 3 and all(q["answer"] for q in questions)
     page = await client.get(f"/challenges/{triage.id}")
