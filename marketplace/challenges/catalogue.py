@@ -8,9 +8,10 @@ import json
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from marketplace.accounts.tables import Organisation
 from marketplace.challenges import schemas
 from marketplace.challenges.services import PUBLIC_STATUSES, visible_row
 from marketplace.challenges.tables import Challenge, ChallengeVersion
@@ -36,8 +37,9 @@ async def versions(principal: Principal | None, challenge_id: Any) -> schemas.Ve
 
 MAX_QUERY_CHARS = 200
 MAX_WORDS = 12
+FEW_MATCHES = 1000
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SORTS = ("newest", "closing", "budget")
-SEARCH_DOCUMENT = "c.title || ' ' || c.summary || ' ' || c.problem || ' ' || c.affected_users || ' ' || c.desired_outcomes || ' ' || c.topics"
 
 
 @dataclass
@@ -158,15 +160,26 @@ def _like(value: str) -> str:
 async def search(query: CatalogueQuery) -> schemas.ChallengePage:
     """Published challenges matching the query, in pages (keyset pagination: stable under inserts)."""
     p = check_query(query)
-    where = [f"c.status IN ({', '.join('{}' for _ in p.statuses)})"]
+    postgres = is_postgres()
+    # On SQLite a unary plus keeps the planner from using a low-selectivity index for a filter, so that it reads
+    # the page in the sort index's order instead of sorting thousands of rows.
+    plus = "" if postgres else "+"
+    where = [f"{plus}c.status IN ({', '.join('{}' for _ in p.statuses)})"]
     args: list[Any] = list(p.statuses)
     if p.words:
-        if is_postgres():
-            where.append(f"to_tsvector('simple', {SEARCH_DOCUMENT.replace('c.', '')}) @@ to_tsquery('simple', {{}})")
+        if postgres:
+            where.append("c.search_vector @@ to_tsquery('simple', {})")  # a stored column with a GIN index
             args.append(" & ".join(f"{w}:*" for w in p.words))
         else:
-            where.append("c.rowid IN (SELECT rowid FROM challenge_fts WHERE challenge_fts MATCH {})")
-            args.append(" ".join(f'"{w}"*' for w in p.words))
+            match = " ".join(f'"{w}"*' for w in p.words)
+            found = await Challenge.raw(f"SELECT count(*) AS n FROM (SELECT 1 FROM challenge_fts WHERE challenge_fts MATCH {{}} "
+                                        f"LIMIT {FEW_MATCHES})", match)
+            if not found[0]["n"]:
+                return schemas.ChallengePage(items=[], next_cursor=None)
+            # Few matches: look them up and sort them. Many: walk the sort order and test membership.
+            rowid = "c.rowid" if found[0]["n"] < FEW_MATCHES else "c.rowid + 0"
+            where.append(f"{rowid} IN (SELECT rowid FROM challenge_fts WHERE challenge_fts MATCH {{}})")
+            args.append(match)
     if p.topic:
         where.append("c.topics LIKE {} ESCAPE '\\'")
         args.append(f"%{_like(json.dumps(p.topic))}%")
@@ -177,10 +190,10 @@ async def search(query: CatalogueQuery) -> schemas.ChallengePage:
         where.append("c.buyer = {}")
         args.append(p.buyer)
     if p.min_budget is not None:
-        where.append("c.budget_cap_cents >= {}")
+        where.append(f"{plus}c.budget_cap_cents >= {{}}")
         args.append(p.min_budget)
     if p.max_budget is not None:
-        where.append("c.budget_cap_cents <= {}")
+        where.append(f"{plus}c.budget_cap_cents <= {{}}")
         args.append(p.max_budget)
     if p.closing_before is not None:
         where.append("s.closes_at < {}")
@@ -188,16 +201,18 @@ async def search(query: CatalogueQuery) -> schemas.ChallengePage:
     key_column, direction = {"newest": ("c.published_at", "DESC"), "closing": ("s.closes_at", "ASC"),
                              "budget": ("c.budget_cap_cents", "DESC")}[p.sort]
     if p.sort == "closing":
-        where.append("s.closes_at IS NOT NULL")
+        where.append("s.closes_at > {}")  # a range, so that SQLite walks the deadline index
+        args.append(EPOCH)
     if p.after is not None:
         op = "<" if direction == "DESC" else ">"
         where.append(f"({key_column} {op} {{}} OR ({key_column} = {{}} AND c.id {op} {{}}))")
         args += [p.after[0], p.after[0], uuid.UUID(p.after[1])]
+    # An inner join when the stage decides the order or the filter, so that the planner can walk the deadline index.
+    join = "JOIN" if p.sort == "closing" or p.closing_before is not None else "LEFT JOIN"
     sql = (
         "SELECT c.id, c.status, c.title, c.summary, c.topics, c.cpv_codes, c.budget_cap_cents, c.currency, "
-        "c.current_stage, c.published_at, c.buyer, o.name AS buyer_name, s.closes_at AS closes_at "
-        "FROM challenge c JOIN organisation o ON o.id = c.buyer "
-        "LEFT JOIN challenge_stage s ON s.challenge = c.id AND s.key = c.current_stage "
+        "c.current_stage, c.published_at, c.buyer, s.closes_at AS closes_at "
+        f"FROM challenge c {join} challenge_stage s ON s.challenge = c.id AND s.key = c.current_stage "
         f"WHERE {' AND '.join(where)} ORDER BY {key_column} {direction}, c.id {direction} LIMIT {p.limit + 1}"
     )
     rows = await Challenge.raw(sql, *args)
@@ -207,6 +222,11 @@ async def search(query: CatalogueQuery) -> schemas.ChallengePage:
         last = page[-1]
         key = {"newest": "published_at", "closing": "closes_at", "budget": "budget_cap_cents"}[p.sort]
         next_cursor = _cursor(p.sort, _as_key(last[key], p.sort), last["id"])
+    buyer_ids = list({r["buyer"] for r in page})
+    names = {o["id"]: o["name"] for o in await Organisation.select(Organisation.id, Organisation.name).where(
+        Organisation.id.is_in(buyer_ids))} if buyer_ids else {}
+    for r in page:
+        r["buyer_name"] = names.get(r["buyer"]) or names.get(uuid.UUID(str(r["buyer"])), "")
     return schemas.ChallengePage(items=[summary_out(r) for r in page], next_cursor=next_cursor)
 
 

@@ -7,7 +7,7 @@ ID = "2026-11-29T22:20:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "challenge full-text search"
 
-# Keep in step with marketplace.challenges.catalogue.SEARCH_DOCUMENT.
+# The searched text; the 22:40 migration stores the same document as a tsvector column on PostgreSQL.
 COLUMNS = ("title", "summary", "problem", "affected_users", "desired_outcomes", "topics")
 DOCUMENT = " || ' ' || ".join(COLUMNS)
 
