@@ -6,11 +6,12 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from litestar import Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
 from marketplace.accounts.tables import Organisation
 from marketplace.core.auth import BUYER_ROLES, PUBLIC, SIGNED_IN, allow, current
@@ -20,7 +21,7 @@ from marketplace.experiments import schemas, services
 from marketplace.experiments.controllers import UPLOAD_LIMIT, read_upload
 from marketplace.experiments.tables import Experiment
 from marketplace.payments.connect import account_for
-from marketplace.web.pages import convert, errors_by_field, form_text, page, see_other
+from marketplace.web.pages import convert, errors_by_field, form_text, page
 
 
 def as_date(value: str | None) -> date | None:
@@ -28,6 +29,12 @@ def as_date(value: str | None) -> date | None:
     if not value:
         return None
     return datetime.fromisoformat(value.replace("Z", "+00:00")).date() if "T" in value else date.fromisoformat(value)
+
+
+def back_to(experiment_id: str, notice: str, anchor: str | None = None) -> Redirect:
+    """To the experiment page with a notice, scrolled to `anchor` (the fragment must come last)."""
+    return Redirect(path=f"/experiments/{experiment_id}?notice={quote(notice)}" + (f"#{anchor}" if anchor else ""),
+                    status_code=303)
 
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -68,10 +75,10 @@ async def deliver_page(request: Request[Any, Any, Any], milestone_id: str) -> An
         milestone = await services.submit_deliverable(principal, milestone_id, report, files)
     except DomainError as exc:
         back = await _experiment_of(milestone_id)
-        return see_other(f"/experiments/{back}", _("The deliverable was not submitted: %(reason)s")
+        return back_to(back, notice=_("The deliverable was not submitted: %(reason)s")
                          % {"reason": "; ".join(errors_by_field(exc).values())})
     back = await _experiment_of(milestone.id)
-    return see_other(f"/experiments/{back}#milestone-{milestone.id}", _("Deliverable submitted. The buyer has been asked to review it."))
+    return back_to(back, anchor=f"milestone-{milestone.id}", notice=_("Deliverable submitted. The buyer has been asked to review it."))
 
 
 @post("/experiments/milestones/{milestone_id:str}/review", opt=allow("civil_servant", "procurement_officer"), include_in_schema=False)
@@ -83,11 +90,11 @@ async def review_page(request: Request[Any, Any, Any], milestone_id: str, data: 
                           schemas.ReviewIn)
         milestone = await services.review_milestone(principal, milestone_id, payload)
     except DomainError as exc:
-        return see_other(f"/experiments/{back}#milestone-{milestone_id}", _("The review was not saved: %(reason)s")
+        return back_to(back, anchor=f"milestone-{milestone_id}", notice=_("The review was not saved: %(reason)s")
                          % {"reason": "; ".join(errors_by_field(exc).values())})
     notice = _("Milestone accepted. Its payout has started; the 30-day payment clock runs from today.") \
         if milestone.status == "accepted" else _("Changes requested. The company has your feedback.")
-    return see_other(f"/experiments/{back}#milestone-{milestone_id}", notice)
+    return back_to(back, anchor=f"milestone-{milestone_id}", notice=notice)
 
 
 @post("/experiments/{experiment_id:str}/outcome", opt=allow("civil_servant"), include_in_schema=False)
@@ -96,9 +103,9 @@ async def outcome_page(request: Request[Any, Any, Any], experiment_id: str, data
         payload = convert({k: form_text(data, k, 20_000) for k in ("result", "learnings", "follow_on")}, schemas.OutcomeIn)
         await services.record_outcome(current(request), experiment_id, payload)
     except DomainError as exc:
-        return see_other(f"/experiments/{experiment_id}#outcome", _("The outcome was not recorded: %(reason)s")
+        return back_to(experiment_id, anchor="outcome", notice=_("The outcome was not recorded: %(reason)s")
                          % {"reason": "; ".join(errors_by_field(exc).values())})
-    return see_other(f"/experiments/{experiment_id}", _("Outcome recorded. Its result card is now public."))
+    return back_to(experiment_id, notice=_("Outcome recorded. Its result card is now public."))
 
 
 @get("/experiments/files/{file_id:str}", opt=allow("company_member", *BUYER_ROLES), include_in_schema=False)
@@ -129,12 +136,12 @@ async def results(request: Request[Any, Any, Any]) -> Template:
     return page(request, "experiments/results.html", experiments=rows)
 
 
-@get("/results/{experiment_id:str}", opt=allow(PUBLIC), include_in_schema=False)
-async def result_card(request: Request[Any, Any, Any], experiment_id: str) -> Template:
+@get("/results/{result_id:str}", opt=allow(PUBLIC), include_in_schema=False)
+async def result_card(request: Request[Any, Any, Any], result_id: str) -> Template:
     """The public result card of a finished experiment: what was tried, the result, the learnings, what was paid."""
     try:
         row = await Experiment.select().where(
-            (Experiment.id == uuid.UUID(experiment_id)) & (Experiment.status == Experiment.Status.finished)).first()
+            (Experiment.id == uuid.UUID(result_id)) & (Experiment.status == Experiment.Status.finished)).first()
     except ValueError:
         row = None
     if row is None:

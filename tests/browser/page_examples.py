@@ -27,8 +27,25 @@ async def _invitation_token(ctx: Any) -> str:
     return token
 
 
+async def _company_experiment(ctx: Any) -> str:
+    """The demo experiment of the company member the sweep signs in as (TriageVoice)."""
+    from marketplace.experiments.tables import Experiment
+
+    row = await Experiment.select(Experiment.id).where(Experiment.company.name == "TriageVoice BV").first()
+    return str(row["id"])
+
+
+async def _finished_experiment(ctx: Any) -> str:
+    from marketplace.experiments.tables import Experiment
+
+    row = await Experiment.select(Experiment.id).where(Experiment.status == "finished").first()
+    return str(row["id"])
+
+
 EXAMPLES: dict[str, Callable[[Any], Awaitable[str]]] = {
     "token": _invitation_token,
+    "experiment_id": _company_experiment,
+    "result_id": _finished_experiment,
 }
 
 # Pages the sweep never visits (not HTML, or redirects only).
