@@ -22,7 +22,7 @@ system-deps:
 ## make demo: install, migrate, load the demo data, serve on http://127.0.0.1:$(PORT) with SQLite and the payments sandbox
 demo: install
 	$(BIN)/marketplace demo
-	$(BIN)/marketplace serve --port $(PORT)
+	LOG_FORMAT=$${LOG_FORMAT:-text} $(BIN)/marketplace serve --port $(PORT)
 
 ## make test: the whole suite on SQLite, and again on PostgreSQL when MARKETPLACE_TEST_POSTGRES_URL is set
 test: install

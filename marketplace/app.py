@@ -10,7 +10,6 @@ from pathlib import Path
 from litestar import Litestar, Request
 from litestar.config.csrf import CSRFConfig
 from litestar.contrib.jinja import JinjaTemplateEngine
-from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
@@ -19,6 +18,7 @@ from marketplace.core import db
 from marketplace.core.auth import AuthenticationMiddleware, access
 from marketplace.core.errors import DomainError, FieldError, api_exception_handler
 from marketplace.core.locale import LocaleMiddleware
+from marketplace.core.logs import RequestLogMiddleware, configure_logging
 from marketplace.core.templating import TEMPLATE_DIR, configure
 from marketplace.settings import Settings, get_settings
 
@@ -55,6 +55,7 @@ def discover_routes() -> list:
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the marketplace. `marketplace serve` calls this; tests call it with their settings."""
     settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_format)
     from marketplace.procedures.engine import load_templates
 
     load_templates()  # a broken procedure template stops the start, naming the file, stage and field
@@ -89,7 +90,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                                        include_in_schema=False),
         ],
         guards=[access],
-        middleware=[AuthenticationMiddleware(), LocaleMiddleware()],
+        middleware=[RequestLogMiddleware(), AuthenticationMiddleware(), LocaleMiddleware()],
         exception_handlers={Exception: exception_handler},
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
@@ -114,10 +115,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_request=require_json_bodies,
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
-        logging_config=LoggingConfig(
-            root={"level": "INFO", "handlers": ["queue_listener"]},
-            formatters={"standard": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-            log_exceptions="never",
-        ),
+        logging_config=None,  # configure_logging above: JSON lines or text, LOG_LEVEL
         debug=False,
     )

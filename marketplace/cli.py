@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
-import logging
 import sys
 
 
 def _setup_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from marketplace.core.logs import configure_logging
+    from marketplace.settings import get_settings
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
 
 
 async def _with_db(coro_factory):  # type: ignore[no-untyped-def]
@@ -34,6 +37,7 @@ def cmd_migrate(_: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    _setup_logging()
     cmd_migrate(args)
     uvicorn.run(
         "marketplace.app:create_app",
@@ -42,7 +46,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         proxy_headers=True,
-        log_level="info",
+        log_config=None,  # the app's own logging (LOG_FORMAT, LOG_LEVEL); one line per request
+        access_log=False,
     )
     return 0
 

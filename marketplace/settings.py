@@ -39,6 +39,13 @@ def _basis_points(environ: dict[str, str], name: str, default: int) -> int:
     return int(value)
 
 
+def _choice(environ: dict[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = (environ.get(name) or default).strip()
+    if raw.upper() not in {c.upper() for c in choices}:
+        raise SystemExit(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw.upper() if choices[0].isupper() else raw.lower()
+
+
 def _flag(environ: dict[str, str], name: str, default: bool) -> bool:
     raw = environ.get(name)
     if raw in (None, ""):
@@ -82,6 +89,10 @@ class Settings:
     """`MARKETPLACE_ECB_REFERENCE_RATE`: the ECB reference rate in percent (e.g. `2.15`); late payment interest is this + 8 points."""
     secure_cookies: bool = False
     """`MARKETPLACE_SECURE_COOKIES`: mark cookies Secure (on by default when BASE_URL is https)."""
+    log_level: str = "INFO"
+    """`LOG_LEVEL`: DEBUG, INFO, WARNING or ERROR."""
+    log_format: str = "json"
+    """`LOG_FORMAT`: `json` (one object per line, the default) or `text`."""
 
     @property
     def is_postgres(self) -> bool:
@@ -109,6 +120,8 @@ class Settings:
             login_max_failures=_int(env, "MARKETPLACE_LOGIN_MAX_FAILURES", 5, minimum=1),
             ecb_reference_rate_bp=_basis_points(env, "MARKETPLACE_ECB_REFERENCE_RATE", 215),
             secure_cookies=_flag(env, "MARKETPLACE_SECURE_COOKIES", base_url.startswith("https://")),
+            log_level=_choice(env, "LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
+            log_format=_choice(env, "LOG_FORMAT", "json", ("json", "text")).lower(),
         )
 
 
