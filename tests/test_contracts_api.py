@@ -9,6 +9,7 @@ import time_machine
 from marketplace.awards.contracts import issue_due_contracts
 from marketplace.awards.tables import Contract, Signature
 from marketplace.core.clock import now
+from marketplace.experiments.tables import Experiment
 from marketplace.mail.tables import OutboxMessage
 from tests.factories import make_user, token_for
 from tests.factories_contracts import award_body, make_award_setting, make_decided_proposal, pdf_text
@@ -127,6 +128,8 @@ async def test_both_parties_sign_and_the_contract_becomes_active(client):
     assert {x["party"] for x in second.json()["signatures"]} == {"buyer", "company"}
     assert (await client.post(url, headers=await token_for(s.winner_member))).status_code == 409
     assert await OutboxMessage.count().where(OutboxMessage.kind == "contract_active") == 3
+    experiment = await Experiment.objects().where(Experiment.contract_id == contract_id).first()
+    assert experiment is not None  # the experiment starts with the contract
 
 
 async def test_signing_for_the_wrong_party_or_too_early_is_refused(client):

@@ -188,11 +188,6 @@ async def _activate(contract: Contract) -> None:
     await Contract.update({Contract.status: Contract.Status.active, Contract.activated_at: now()}).where(
         Contract.id == contract.id)
     await letters.tell_parties_contract(contract, "contract_active", "Test contract %(number)s is signed: the experiment starts")
-    try:
-        from marketplace.experiments.services import start_experiment
-    except ImportError:
-        # TODO(contracts): remove once marketplace/experiments (payments helper, issue #6) is on main.
-        log.warning("contract %s is active, but marketplace.experiments.services.start_experiment does not exist yet: "
-                    "no experiment started", contract.number)
-        return
+    from marketplace.experiments.services import start_experiment  # late: experiments builds on contracts
+
     await start_experiment(contract.id)

@@ -3,7 +3,6 @@ contract page with its PDF and the signature button, and the letters. Work witho
 
 from __future__ import annotations
 
-import logging
 import uuid
 from datetime import date
 from typing import Annotated, Any
@@ -25,7 +24,6 @@ from marketplace.documents.controllers import pdf_response
 from marketplace.proposals.tables import Decision, Proposal
 from marketplace.web.pages import convert, errors_by_field, form_text, page, see_other
 
-log = logging.getLogger("marketplace.awards")
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 MILESTONE_ROWS = 4
 
@@ -52,7 +50,7 @@ def _form_field(name: str) -> str:
             "milestones": "m1_amount", "language": "language"}.get(name, "_form")
 
 
-async def _award_context(challenge) -> dict[str, Any]:
+async def _award_context(principal, challenge) -> dict[str, Any]:
     selected = await Proposal.select(Proposal.id, Proposal.company.name, Proposal.status).where(
         (Proposal.challenge == challenge.id) & Proposal.status.is_in(["selected", "awarded"])).order_by(Proposal.created_at)
     feedback = {}
@@ -62,29 +60,21 @@ async def _award_context(challenge) -> dict[str, Any]:
     awards = await services.list_awards(challenge.id)
     total = sum(a.amount.amount for a in awards)
     return {"challenge": challenge, "selected": selected, "feedback": feedback, "awards": awards,
-            "left_cents": max(challenge.budget_cap_cents - total, 0), "ranking": await _ranking(challenge),
+            "left_cents": max(challenge.budget_cap_cents - total, 0), "ranking": await _ranking(principal, challenge),
             "rows": range(1, MILESTONE_ROWS + 1), "stage": await services.last_stage(challenge)}
 
 
-async def _ranking(challenge) -> list[dict] | None:
-    """The evaluation's ranking of the last stage, when the evaluation domain offers one."""
-    try:
-        from marketplace.evaluation.services import ranking  # type: ignore[attr-defined]
-    except ImportError:
-        return None
+async def _ranking(principal, challenge) -> list[dict] | None:
+    """The evaluation's ranking of the last stage (weighted totals), shown beside the award form."""
+    from marketplace.evaluation.services import ranking
+
     stage = await services.last_stage(challenge)
     try:
-        result = await ranking(challenge.id, stage["key"] if stage else None)
-    except Exception:  # noqa: BLE001 - the award form must work even when the ranking cannot be shown
-        log.exception("ranking unavailable for challenge %s", challenge.id)
+        result = await ranking(principal, challenge.id, stage["key"] if stage else None)
+    except DomainError:  # e.g. no stage to rank yet: the form works without the ranking
         return None
-    rows = getattr(result, "items", result)
-    out = []
-    for r in rows or []:
-        get_ = r.get if isinstance(r, dict) else lambda k, r=r: getattr(r, k, None)
-        out.append({"rank": get_("rank"), "name": get_("company_name") or get_("company") or get_("proposal_id"),
-                    "total": get_("total") if get_("total") is not None else get_("weighted_total")})
-    return out
+    return [{"rank": r.rank, "name": r.company, "total": f"{r.weighted_total:.1f}", "decision": r.decision}
+            for r in result.items]
 
 
 async def _officer_challenge(request, challenge_id: str):
@@ -97,7 +87,7 @@ async def _officer_challenge(request, challenge_id: str):
 @get("/challenges/{challenge_id:str}/award", opt=allow("procurement_officer"), include_in_schema=False)
 async def award_form(request: Request[Any, Any, Any], challenge_id: str) -> Template:
     challenge = await _officer_challenge(request, challenge_id)
-    return page(request, "awards/award_form.html", **await _award_context(challenge))
+    return page(request, "awards/award_form.html", **await _award_context(current(request), challenge))
 
 
 @post("/challenges/{challenge_id:str}/award", opt=allow("procurement_officer"), include_in_schema=False)
@@ -123,7 +113,7 @@ async def award_submit(request: Request[Any, Any, Any], challenge_id: str, data:
         if not errors:
             errors["_form"] = _(exc.detail)
         return page(request, "awards/award_form.html", status_code=exc.status if exc.status >= 400 else 422,
-                    form=form, errors=errors, **await _award_context(challenge))
+                    form=form, errors=errors, **await _award_context(current(request), challenge))
     return see_other(f"/awards/{award.id}", _("Awarded. The standstill period runs until the date below."))
 
 
