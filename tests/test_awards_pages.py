@@ -56,7 +56,7 @@ async def test_loser_objects_buyer_answers_then_both_sign_on_the_contract_page(a
 
     loser = await _client(app, s.loser_member)
     view = await loser.get(award_url)
-    assert "Object to this award" in view.text
+    assert "Contester cette attribution" in view.text  # Thomas reads French
     csrf_l = re.search(r'name="_csrf_token" value="([^"]+)"', view.text).group(1)
     objected = await loser.post(f"{award_url}/objections", data={"_csrf_token": csrf_l, "text": "Our team scored higher."})
     assert objected.status_code == 303
