@@ -24,7 +24,7 @@ async def test_the_112_challenge_has_proposals_at_several_stages_with_scores_and
     challenge = await proposals_demo.find_112_challenge(ctx)
     statuses = sorted(r["status"] for r in await Proposal.select(Proposal.status).where(Proposal.challenge == challenge["id"]))
     assert statuses == ["advanced", "advanced", "rejected", "rejected", "submitted"]
-    assert await Decision.count() == 5 and await Score.count() == 15
+    assert await Decision.count().where(Decision.proposal.challenge == challenge["id"]) == 5 and await Score.count() == 15
 
     sofie, lena, ines = [await token_for(ctx.users[k]) for k in ("sofie", "lena", "ines")]
     ranking = await client.get(f"/api/v1/challenges/{challenge['id']}/ranking?stage=expression_of_interest", headers=sofie)

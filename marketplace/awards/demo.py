@@ -1,6 +1,6 @@
-"""Demo data: a 112 voice-triage pilot already run to the end: TriageVoice selected and awarded,
-LinguaBridge told with its feedback, the standstill over, the contract issued and signed by Marc
-Dubois (112) and Lena Claes (TriageVoice), so its experiment runs.
+"""Demo data: a 112 multilingual call-transcription pilot already run to the end: LinguaBridge
+selected and awarded, SensorCity told with its feedback, the standstill over, the contract issued
+and signed by Marc Dubois (112) and Julie Verhoeven (LinguaBridge), so its experiment runs.
 
 It uses a proposal `selected` at the last stage of a 112 challenge when the proposals demo provides
 one; otherwise it writes the minimal rows itself (a past challenge whose stages are all decided,
@@ -26,13 +26,13 @@ from marketplace.proposals.tables import Decision, Proposal, ProposalStage
 
 log = logging.getLogger("marketplace.awards")
 
-TITLE = "Voice triage assistant for the 112 call rooms (pilot round 2026)"
+TITLE = "Live transcription of 112 calls in three languages (pilot round 2026)"
 SCOPE = {
-    "approach": "A voice assistant listens to the 112 call beside the operator, transcribes it in Dutch, French and "
-                "German, and suggests an urgency level with the questions still to ask. The operator decides.",
-    "experiment_plan": "Eight weeks of shadow triage in the Leuven call room with three operators: the assistant's "
-                       "suggestions are logged, never shown to callers. Success: time to dispatch for urgent calls "
-                       "down by 20% on the replayed sample, no missed urgent call.",
+    "approach": "A speech engine listens to the 112 call beside the operator, transcribes it live in Dutch, French "
+                "and German, and translates it for the operator when the caller speaks another language.",
+    "experiment_plan": "Eight weeks in the Leuven call room with three operators: transcripts are logged beside the "
+                       "calls, never shown to callers. Success: word error rate below 12% on the replayed sample and "
+                       "operators asking callers to repeat themselves half as often.",
 }
 
 
@@ -86,10 +86,10 @@ async def _selected_proposal(ctx) -> Proposal:
         if stage is not None and stage["status"] == "decided":
             return proposal
     challenge = await _past_challenge(ctx)
-    await _proposal(challenge, ctx.orgs["lingua_bridge"], "rejected",
-                    "A strong transcription engine, but the plan did not say how urgent calls would be recognised, "
-                    "and it needs twelve weeks where the cap allows eight.", {"approach": "Live transcription."})
-    return await _proposal(challenge, ctx.orgs["triage_ai"], "selected",
+    await _proposal(challenge, ctx.orgs["sensor_city"], "rejected",
+                    "Good hardware, but the plan measured microphones rather than transcripts, and it needs twelve "
+                    "weeks where the test allows eight.", {"approach": "Array microphones in every call room."})
+    return await _proposal(challenge, ctx.orgs["lingua_bridge"], "selected",
                            "The clearest experiment plan, a measurable target and a team that has worked in call rooms.",
                            SCOPE)
 
@@ -106,7 +106,7 @@ async def load(ctx) -> None:
                             deliverable=deliverable)
         for title, cents, days, deliverable in (
             ("Kick-off and data access", 400_000, 14, "Test plan agreed with the Leuven call room; replay data available."),
-            ("Shadow triage running", 1_000_000, 45, "The assistant running beside three operators, with logs."),
+            ("Live transcription running", 1_000_000, 45, "The assistant running beside three operators, with logs."),
             ("Results and recommendation", 600_000, 80, "Final report: measured effect, learnings, scale-up advice."),
         )
     ]
@@ -118,8 +118,8 @@ async def load(ctx) -> None:
     if contract is None:  # pragma: no cover - only if someone objected meanwhile
         log.warning("demo: the 112 contract could not be issued")
         return
-    lena = await load_principal(ctx.users["lena"].id, "session")
-    for principal, party in ((marc, "buyer"), (lena, "company")):
+    julie = await load_principal(ctx.users["julie"].id, "session")
+    for principal, party in ((marc, "buyer"), (julie, "company")):
         await contracts.sign_contract(principal, contract.id, schemas.SignatureIn(party=party), "192.0.2.10")
     contract = await Contract.objects().where(Contract.id == contract.id).first()
     log.info("demo: contract %s for %s is %s", contract.number, TITLE, contract.status)
