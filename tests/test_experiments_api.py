@@ -156,3 +156,28 @@ async def test_authorisation_of_every_experiment_endpoint(client):
     assert (await client.post(f"/api/v1/experiments/{experiment_id}/outcome", headers=outsider_buyer, json=outcome)).status_code == 404
     assert (await client.post(f"/api/v1/experiments/{experiment_id}/outcome", headers=await token_for(servant), json=outcome)).status_code == 200
     assert second
+
+
+async def test_parties_are_told_of_deliverables_reviews_and_overdue_milestones(client):
+    from datetime import timedelta
+
+    import time_machine
+
+    from marketplace.core.clock import now
+    from marketplace.experiments.notices import flag_overdue_milestones
+    from marketplace.mail.tables import Notification, OutboxMessage
+
+    experiment_id, servant, officer, founder = await make_experiment(milestones=1, due_in_days=10)
+    company = await token_for(founder)
+    [first] = await milestone_ids(client, experiment_id, company)
+    await deliver(client, first, company)
+    assert await OutboxMessage.count().where(OutboxMessage.kind == "milestone_submitted") == 2  # both reviewers
+    await client.post(f"/api/v1/milestones/{first}/review", headers=await token_for(servant),
+                      json={"decision": "request_changes", "feedback": "Add figures."})
+    told = await OutboxMessage.select().where(OutboxMessage.kind == "milestone_reviewed").first()
+    assert told["to_address"] == founder.email and "Add figures." in told["body_text"]
+    assert await flag_overdue_milestones() == 0
+    with time_machine.travel(now() + timedelta(days=12), tick=False):
+        assert await flag_overdue_milestones() == 1  # one milestone, told to all three people
+        assert await flag_overdue_milestones() == 0  # once
+    assert await Notification.count().where(Notification.kind == "milestone_overdue") == 3

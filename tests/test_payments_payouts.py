@@ -211,3 +211,22 @@ def test_late_interest_arithmetic_in_integer_cents():
     assert days_late(due, datetime(2026, 4, 1, 23, tzinfo=UTC), due) == 0
     assert days_late(due, None, datetime(2026, 4, 3, 1, tzinfo=UTC)) == 2
     assert compensation_cents(0) == 0 and compensation_cents(1) == 4000
+
+
+async def test_the_payment_statement_shows_the_clock_and_late_interest(client):
+    from tests.factories_contracts import pdf_text
+
+    accepted_at = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    with time_machine.travel(accepted_at, tick=False):
+        _milestone, founder, company, buyer = await accepted_milestone(client, amount_cents=1_000_000)
+    payout = await Payout.select().first()
+    with time_machine.travel(accepted_at + timedelta(days=40), tick=False):
+        response = await client.get(f"/api/v1/payouts/{payout['id']}/statement?lang=en", headers=buyer)
+        assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
+        _pages, text = pdf_text(response.content)
+        assert "Payment statement" in text and "10 days late" in text and "€27.81" in text and "€40.00" in text
+        assert (await client.get(f"/api/v1/payouts/{payout['id']}/statement", headers=company)).status_code == 200
+    outsider = await token_for(await make_user("company_member"))
+    assert (await client.get(f"/api/v1/payouts/{payout['id']}/statement", headers=outsider)).status_code == 404
+    assert (await client.get(f"/api/v1/payouts/{payout['id']}/statement")).status_code == 401
+    assert (await client.get("/api/v1/payouts/nope/statement", headers=buyer)).status_code == 404

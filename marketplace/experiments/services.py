@@ -14,7 +14,7 @@ from marketplace.core.clock import now, rfc3339
 from marketplace.core.db import transaction
 from marketplace.core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound, invalid
 from marketplace.core.money import money
-from marketplace.experiments import schemas, storage
+from marketplace.experiments import notices, schemas, storage
 from marketplace.experiments.tables import (
     Deliverable,
     DeliverableFile,
@@ -145,6 +145,7 @@ async def submit_deliverable(principal: Principal, milestone_id: str, report: st
                 await DeliverableFile.insert(DeliverableFile(
                     deliverable=deliverable.id, filename=f.filename, content_type=f.content_type, size=len(f.content),
                     sha256=f.sha256, storage_name=name))
+            await notices.deliverable_submitted(experiment, milestone)
     except BaseException:
         for name in stored:
             storage.remove(name)
@@ -192,6 +193,7 @@ async def review_milestone(principal: Principal, milestone_id: str, data: schema
             feedback=feedback, reviewer=principal.user_id, reviewed_at=moment))
         if data.decision == "accept":
             await create_payout(moved[0], experiment, moment)
+        await notices.milestone_reviewed(experiment, milestone, data.decision, feedback)
     return await milestone_out(milestone["id"])
 
 

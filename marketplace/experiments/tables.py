@@ -64,6 +64,7 @@ class Milestone(Table):
     submitted_at = Timestamptz(null=True, default=None)
     accepted_at = Timestamptz(null=True, default=None)
     accepted_by = ForeignKey(references=User, null=True)
+    overdue_flagged_at = Timestamptz(null=True, default=None)  # both parties were told once
 
 
 class Deliverable(Table):

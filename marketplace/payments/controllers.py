@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.status_codes import HTTP_200_OK
 
 from marketplace.core.auth import PUBLIC, SIGNED_IN, allow, current
 from marketplace.core.errors import invalid
-from marketplace.payments import connect, payouts, schemas, webhooks
+from marketplace.core.i18n import current_locale
+from marketplace.payments import connect, payouts, schemas, statements, webhooks
 
 
 class PaymentAccountController(Controller):
@@ -55,3 +56,12 @@ class PayoutController(Controller):
         principal = current(request)
         items = await payouts.payouts_visible_to(principal.organisations(), contract_id, experiment_id)
         return schemas.PayoutList(items=items)
+
+    @get("/{payout_id:str}/statement", opt=allow(SIGNED_IN), media_type="application/pdf")
+    async def statement(self, request: Request[Any, Any, Any], payout_id: str, lang: str | None = None) -> Response[bytes]:
+        """The payout's payment statement (PDF; both parties; `?lang=en|fr|nl`)."""
+        from marketplace.documents.controllers import pdf_response
+
+        language = lang if lang in ("en", "fr", "nl") else current_locale.get()
+        document = await statements.payment_statement(current(request), payout_id, language)
+        return pdf_response(document, "payment-statement")

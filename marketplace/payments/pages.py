@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from litestar import Request, get, post
+from litestar import Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
@@ -17,7 +17,7 @@ from marketplace.core.errors import DomainError
 from marketplace.core.i18n import gettext as _
 from marketplace.experiments.pages import as_date
 from marketplace.experiments.tables import Experiment, Milestone
-from marketplace.payments import connect, payouts
+from marketplace.payments import connect, payouts, statements
 from marketplace.payments.tables import Payout
 from marketplace.web.pages import errors_by_field, form_text, page, safe_next, see_other
 
@@ -79,4 +79,14 @@ async def dashboard(request: Request[Any, Any, Any]) -> Template:
                 org_names={str(o["id"]): o["name"] for o in await Organisation.select(Organisation.id, Organisation.name).where(Organisation.id.is_in(orgs))})
 
 
-ROUTES = [setup_payouts, refresh_setup, setup_done, dashboard]
+@get("/payments/statements/{payout_id:str}", opt=allow("company_member", *BUYER_ROLES), include_in_schema=False)
+async def statement_page(request: Request[Any, Any, Any], payout_id: str) -> Response[bytes]:
+    """The payment statement PDF, in the reader's language."""
+    from marketplace.core.i18n import current_locale
+    from marketplace.documents.controllers import pdf_response
+
+    document = await statements.payment_statement(current(request), payout_id, current_locale.get())
+    return pdf_response(document, "payment-statement")
+
+
+ROUTES = [setup_payouts, refresh_setup, setup_done, dashboard, statement_page]

@@ -1,0 +1,3 @@
+from marketplace.experiments.notices import flag_overdue_milestones
+
+JOBS = [flag_overdue_milestones]
