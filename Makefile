@@ -21,8 +21,8 @@ system-deps:
 
 ## make demo: install, migrate, load the demo data, serve on http://127.0.0.1:$(PORT) with SQLite and the payments sandbox
 demo: install
-	$(BIN)/marketplace demo
-	LOG_FORMAT=$${LOG_FORMAT:-text} $(BIN)/marketplace serve --port $(PORT)
+	BASE_URL=$${BASE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/marketplace demo
+	BASE_URL=$${BASE_URL:-http://127.0.0.1:$(PORT)} LOG_FORMAT=$${LOG_FORMAT:-text} $(BIN)/marketplace serve --port $(PORT)
 
 ## make test: the whole suite on SQLite, and again on PostgreSQL when MARKETPLACE_TEST_POSTGRES_URL is set
 test: install
