@@ -8,6 +8,7 @@ while the request is handled.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import json
 import logging
@@ -91,7 +92,8 @@ class RequestLogMiddleware(ASGIMiddleware):
         incoming = headers.get(b"x-request-id", b"").decode("latin-1")
         rid = incoming if _SANE_ID.match(incoming) else uuid.uuid4().hex
         token = request_id.set(rid)
-        status = 500
+        status = 0  # no response started (yet)
+        error: BaseException | None = None
         started = time.perf_counter()
 
         async def send_with_id(message: Message) -> None:
@@ -103,6 +105,13 @@ class RequestLogMiddleware(ASGIMiddleware):
 
         try:
             await next_app(scope, receive, send_with_id)
+        except asyncio.CancelledError:
+            status = status or 499  # the client went away before the answer (nginx's convention)
+            raise
+        except BaseException as exc:
+            error = exc
+            status = status or 500
+            raise
         finally:
             duration_ms = round((time.perf_counter() - started) * 1000, 1)
             client = scope.get("client")
@@ -118,5 +127,6 @@ class RequestLogMiddleware(ASGIMiddleware):
                     "duration_ms": duration_ms,
                     "client": client[0] if client else None,
                 },
+                exc_info=error,
             )
             request_id.reset(token)
