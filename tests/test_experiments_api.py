@@ -181,3 +181,20 @@ async def test_parties_are_told_of_deliverables_reviews_and_overdue_milestones(c
         assert await flag_overdue_milestones() == 1  # one milestone, told to all three people
         assert await flag_overdue_milestones() == 0  # once
     assert await Notification.count().where(Notification.kind == "milestone_overdue") == 3
+
+
+async def test_experiment_results_for_transparency(client):
+    from datetime import date
+
+    from marketplace.experiments.services import create_experiment, experiment_results
+    from tests.factories_contracts import make_challenge
+
+    servant = await make_user("civil_servant")
+    founder = await make_user("company_member")
+    challenge = await make_challenge(buyer=servant.org)
+    experiment_id = await create_experiment(buyer_id=servant.org.id, company_id=founder.org.id, title="Pilot",
+                                            challenge_id=challenge.id, milestones=[
+                                                {"title": "One", "amount_cents": 100_000, "due_date": date(2027, 1, 1)}])
+    [result] = await experiment_results(challenge.id)
+    assert result["experiment_id"] == experiment_id and result["status"] == "running"
+    assert (result["milestones"], result["milestones_accepted"], result["paid_cents"]) == (1, 0, 0)

@@ -230,3 +230,19 @@ async def test_the_payment_statement_shows_the_clock_and_late_interest(client):
     assert (await client.get(f"/api/v1/payouts/{payout['id']}/statement", headers=outsider)).status_code == 404
     assert (await client.get(f"/api/v1/payouts/{payout['id']}/statement")).status_code == 401
     assert (await client.get("/api/v1/payouts/nope/statement", headers=buyer)).status_code == 404
+
+
+async def test_payment_metrics_count_days_to_pay_and_lateness(client):
+    from marketplace.payments.metrics import payment_metrics
+
+    accepted_at = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    with time_machine.travel(accepted_at, tick=False):
+        _milestone, founder, company, _buyer = await accepted_milestone(client)
+    payout = await Payout.select().first()
+    with time_machine.travel(accepted_at + timedelta(days=35), tick=False):
+        assert (await payment_metrics(payout["buyer"]))["overdue"] == 1
+        await onboard_company(client, founder, company)
+        await top_up(1_000_000)
+        await payouts.execute_due_payouts()
+        metrics = await payment_metrics(payout["buyer"])
+    assert metrics == {"paid": 1, "median_days_to_pay": 35, "paid_late": 1, "overdue": 0}

@@ -85,7 +85,7 @@ async def test_errors_have_stripes_shape():
 
 
 async def test_a_wrong_api_key_is_refused(client):
-    response = await client.get("/sandbox/stripe/v1/balance", headers={"Authorization": "Bearer pk_live_nope"})
+    response = await client.get("/sandbox/stripe/v1/balance", headers={"Authorization": "Bearer sk_test_someone_elses_key"})
     assert response.status_code == 401
     assert response.json()["error"]["type"] == "invalid_request_error"
 
@@ -146,3 +146,10 @@ async def test_webhook_signature_is_stripes(settings):
     header = signature_header(payload, settings.stripe_webhook_secret, int(__import__("time").time()))
     event = stripe_sdk.Webhook.construct_event(payload, header, settings.stripe_webhook_secret)
     assert event.id == "evt_1"
+
+
+async def test_the_sandbox_is_not_served_when_a_real_stripe_key_is_set(client, override_settings):
+    override_settings(stripe_api_key="sk_test_real_account_key")
+    response = await client.get("/sandbox/stripe/v1/balance", headers={"Authorization": "Bearer sk_test_marketplace_sandbox"})
+    assert response.status_code == 404
+    assert (await client.get("/sandbox/stripe/connect/onboarding/anything")).status_code == 404

@@ -271,3 +271,23 @@ async def experiment_out(experiment_id: object) -> schemas.ExperimentOut:
         learnings=e["learnings"], follow_on=e["follow_on"], started_at=rfc3339(e["started_at"]) or "",
         finished_at=rfc3339(e["finished_at"]), milestones=await _milestones_out(milestones),
     )
+
+
+async def experiment_results(challenge_id: object) -> list[dict[str, Any]]:
+    """Public results of a challenge's experiments (transparency, open data): status, outcome,
+    learnings, follow-on, and the amounts accepted and paid."""
+    rows = await Experiment.select().where(Experiment.challenge == challenge_id).order_by(Experiment.started_at)
+    out = []
+    for e in rows:
+        milestones = await Milestone.select(Milestone.id, Milestone.amount_cents, Milestone.status).where(Milestone.experiment == e["id"])
+        paid = await Payout.select(Payout.amount_cents).where(
+            (Payout.experiment == e["id"]) & (Payout.status == Payout.Status.paid))
+        out.append({
+            "experiment_id": str(e["id"]), "contract_id": str(e["contract_id"]) if e["contract_id"] else None,
+            "status": e["status"], "outcome": e["outcome"], "learnings": e["learnings"], "follow_on": e["follow_on"],
+            "started_at": rfc3339(e["started_at"]), "finished_at": rfc3339(e["finished_at"]),
+            "milestones": len(milestones), "milestones_accepted": sum(m["status"] == "accepted" for m in milestones),
+            "accepted_cents": sum(m["amount_cents"] for m in milestones if m["status"] == "accepted"),
+            "paid_cents": sum(p["amount_cents"] for p in paid),
+        })
+    return out

@@ -16,10 +16,13 @@ from litestar.response import Redirect, Template
 from marketplace.core.auth import PUBLIC, allow
 from marketplace.core.clock import as_utc, now
 from marketplace.core.db import is_integrity_error, transaction
+from marketplace.core.errors import NotFound
+from marketplace.payments.gateway import SANDBOX_API_KEY
 from marketplace.payments.sandbox import objects
 from marketplace.payments.sandbox.encoding import decode_form
 from marketplace.payments.sandbox.objects import StripeError, new_id
 from marketplace.payments.sandbox.tables import SandboxAccountLink, SandboxIdempotencyKey
+from marketplace.settings import get_settings
 
 PREFIX = "/sandbox/stripe"
 Handler = Callable[..., Awaitable[dict[str, Any]]]
@@ -70,9 +73,15 @@ def _stripe_response(status: int, body: dict[str, Any], request_id: str, extra: 
 
 
 def _authorised(request: Request[Any, Any, Any]) -> str | None:
+    """The sandbox answers only the marketplace's own sandbox key, as Stripe answers only valid keys."""
     header = request.headers.get("authorization", "")
     key = header[7:].strip() if header[:7].lower() == "bearer " else ""
-    return key if key.startswith(("sk_test_", "rk_test_")) and len(key) < 200 else None
+    return key if key == SANDBOX_API_KEY else None
+
+
+def _sandbox_off() -> bool:
+    """With a real STRIPE_API_KEY the sandbox is not served at all."""
+    return bool(get_settings().stripe_api_key)
 
 
 def _match(routes: list[tuple[re.Pattern[str], Handler]], path: str) -> tuple[Handler, tuple[str, ...]] | None:
@@ -86,10 +95,12 @@ def _match(routes: list[tuple[re.Pattern[str], Handler]], path: str) -> tuple[Ha
 @route(f"{PREFIX}/v1/{{rest:path}}", http_method=["GET", "POST", "DELETE"], opt=allow(PUBLIC), include_in_schema=False)
 async def stripe_api(request: Request[Any, Any, Any]) -> Response[bytes]:
     """Every sandbox API call: authenticate, route, run in one transaction, answer like Stripe."""
+    if _sandbox_off():
+        raise NotFound("page")
     request_id = new_id("req")
     api_key = _authorised(request)
     if api_key is None:
-        return _stripe_response(401, StripeError(401, "Invalid API Key provided: a sandbox key starts with sk_test_").body, request_id)
+        return _stripe_response(401, StripeError(401, "Invalid API Key provided: use the marketplace's sandbox key").body, request_id)
     path = request.url.path.removeprefix(PREFIX)
     if request.method == "POST":
         params = decode_form(await request.body())
@@ -189,6 +200,8 @@ def _usable(link: dict[str, Any] | None) -> bool:
 @get(f"{PREFIX}/connect/onboarding/{{token:str}}", opt=allow(PUBLIC), include_in_schema=False)
 async def onboarding_page(token: str) -> Template:
     """The sandbox's stand-in for Stripe's hosted onboarding: one button completes it."""
+    if _sandbox_off():
+        raise NotFound("page")
     link = await _link(token)
     account = await objects.load("account", link["account"]) if link else None
     return Template("payments/sandbox_onboarding.html", context={
@@ -199,6 +212,8 @@ async def onboarding_page(token: str) -> Template:
 @post(f"{PREFIX}/connect/onboarding/{{token:str}}", opt=allow(PUBLIC), include_in_schema=False)
 async def onboarding_submit(token: str) -> Response[Any]:
     """Complete onboarding: the account can receive transfers and `account.updated` is sent."""
+    if _sandbox_off():
+        raise NotFound("page")
     async with transaction():
         link = await _link(token)
         if not _usable(link):
