@@ -168,3 +168,38 @@ async def test_factory_builds_a_published_challenge_with_its_first_stage_open(cl
     body = (await client.get(f"/api/v1/challenges/{challenge.id}")).json()
     assert body["status"] == "published" and body["stages"][0]["status"] == "open"
     assert body["current_stage"] == body["stages"][0]["key"]
+
+
+async def test_a_challenge_ends_without_award_with_a_public_reason_then_is_archived(client):
+    team = await make_buyer_team()
+    challenge = await make_challenge(team.org)
+    url = f"/api/v1/challenges/{challenge.id}"
+    follower = await make_user("company_member")
+    await client.post(url + "/follow", headers=await token_for(follower))
+    assert (await client.post(url + "/close", json={"reason": ""}, headers=await token_for(team.officer))).status_code == 422
+    assert (await client.post(url + "/close", json={"reason": "No budget"}, headers=await token_for(team.civil_servant))).status_code == 403
+    assert (await client.post(url + "/close", json={"reason": "No budget"}, headers=await token_for(follower))).status_code == 403
+    assert (await client.post(url + "/close", json={"reason": "No budget"})).status_code == 401
+    assert (await client.post(url + "/archive", headers=await token_for(team.civil_servant))).status_code == 409
+    closed = await client.post(url + "/close", json={"reason": "The service is being reorganised."}, headers=await token_for(team.officer))
+    assert closed.status_code == 200, closed.text
+    assert closed.json()["status"] == "closed"
+    versions = (await client.get(url + "/versions")).json()["items"]
+    assert versions[-1]["change_note"] == "Closed without award: The service is being reorganised."
+    from marketplace.mail.tables import Notification
+
+    assert await Notification.count().where((Notification.user == follower.id) & (Notification.kind == "challenge_closed")) == 1
+    assert (await client.post(url + "/close", json={"reason": "again"}, headers=await token_for(team.officer))).status_code == 409
+    assert (await client.post(url + "/archive", headers=await token_for(follower))).status_code == 403
+    archived = await client.post(url + "/archive", headers=await token_for(team.civil_servant))
+    assert archived.status_code == 200 and archived.json()["status"] == "archived"
+    assert (await client.get(url)).status_code == 200
+
+
+async def test_the_awards_domain_marks_a_challenge_awarded(client):
+    from marketplace.challenges.services import mark_awarded
+
+    challenge = await make_challenge()
+    assert await mark_awarded(challenge.id) is True
+    assert await mark_awarded(challenge.id) is False
+    assert (await client.get(f"/api/v1/challenges/{challenge.id}")).json()["status"] == "awarded"

@@ -113,3 +113,18 @@ async def test_my_challenges_lists_drafts_for_the_team_only(client, new_client):
     company = await signed_in_client(await new_client(), await make_user("company_member"))
     assert (await company.get("/my/challenges")).status_code == 403
     assert (await company.get("/challenges/new")).status_code == 403
+
+
+async def test_officer_closes_without_award_from_the_challenge_page(client):
+    team = await make_buyer_team()
+    challenge = await make_challenge(team.org)
+    officer = await signed_in_client(client, team.officer)
+    token = await csrf_token(officer, f"/challenges/{challenge.id}")
+    empty = await officer.post(f"/challenges/{challenge.id}/close", data={"reason": " ", "_csrf_token": token})
+    assert empty.status_code == 422 and "is required" in empty.text
+    closed = await officer.post(f"/challenges/{challenge.id}/close", data={"reason": "Reorganisation.", "_csrf_token": token})
+    assert closed.status_code == 303
+    assert (await Challenge.objects().where(Challenge.id == challenge.id).first()).status == "closed"
+    archived = await officer.post(f"/challenges/{challenge.id}/archive", data={"_csrf_token": token})
+    assert archived.status_code == 303
+    assert (await Challenge.objects().where(Challenge.id == challenge.id).first()).status == "archived"

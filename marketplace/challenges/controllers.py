@@ -51,6 +51,16 @@ class ChallengeController(Controller):
         """Approve and publish now, or at `publish_at`. 422 names every missing or wrong field."""
         return await services.publish(current(request), challenge_id, data or schemas.PublishIn())
 
+    @post("/{challenge_id:str}/close", opt=allow("procurement_officer"), status_code=HTTP_200_OK)
+    async def close(self, request: Request[Any, Any, Any], challenge_id: str, data: schemas.CloseIn) -> schemas.ChallengeOut:
+        """End a published challenge without an award; the reason is public and followers are told."""
+        return await services.close_without_award(current(request), challenge_id, data.reason)
+
+    @post("/{challenge_id:str}/archive", opt=allow(*TEAM_ROLES), status_code=HTTP_200_OK)
+    async def archive(self, request: Request[Any, Any, Any], challenge_id: str) -> schemas.ChallengeOut:
+        """File away an awarded or closed challenge (still public; out of the default catalogue)."""
+        return await services.archive(current(request), challenge_id)
+
     @get("/{challenge_id:str}/versions", opt=allow(PUBLIC))
     async def versions(self, request: Request[Any, Any, Any], challenge_id: str) -> schemas.VersionList:
         """Every published version with its change note."""

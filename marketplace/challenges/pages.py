@@ -202,3 +202,22 @@ async def subscribe_page(request: Request[Any, Any, Any], data: Form) -> Any:
 async def unsubscribe_page(request: Request[Any, Any, Any], subscription_id: str) -> Any:
     await matchmaking.unsubscribe(current(request), subscription_id)
     return see_other("/subscriptions", _("Subscription removed."))
+
+
+@post("/challenges/{challenge_id:str}/close", opt=allow("procurement_officer"), include_in_schema=False)
+async def close_page(request: Request[Any, Any, Any], challenge_id: str, data: Form) -> Any:
+    """A procurement officer ends the challenge without an award, with a public reason."""
+    reason = form_text(data, "reason", 5000)
+    try:
+        await services.close_without_award(current(request), challenge_id, reason)
+    except DomainError as exc:
+        context = await _challenge_context(request, challenge_id)
+        return page(request, "challenges/challenge.html", status_code=exc.status, errors={"reason": errors_by_field(exc).popitem()[1]},
+                    form={"reason": reason}, **context)
+    return see_other(f"/challenges/{challenge_id}", _("The challenge is closed without award. Followers are told why."))
+
+
+@post("/challenges/{challenge_id:str}/archive", opt=allow(*TEAM_ROLES), include_in_schema=False)
+async def archive_page(request: Request[Any, Any, Any], challenge_id: str) -> Any:
+    await services.archive(current(request), challenge_id)
+    return see_other(f"/challenges/{challenge_id}", _("Archived."))

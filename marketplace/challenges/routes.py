@@ -22,4 +22,6 @@ ROUTES = [
     pages.subscriptions_page,
     pages.subscribe_page,
     pages.unsubscribe_page,
+    pages.close_page,
+    pages.archive_page,
 ]

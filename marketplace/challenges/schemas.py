@@ -75,6 +75,10 @@ class PublishIn(Strict):
     publish_at: datetime | None = None
 
 
+class CloseIn(Strict):
+    reason: Note
+
+
 class BuyerOut(msgspec.Struct):
     id: str
     name: str

@@ -325,3 +325,52 @@ async def unanswered_questions_blocking_close(challenge_id: Any) -> int:
     from marketplace.challenges.dialogue import count_blocking_questions
 
     return await count_blocking_questions(challenge_id)
+
+
+# --- the end of a challenge -----------------------------------------------------------------------------------------
+
+async def _tell_followers(row: dict, kind: str, title: str, body: str) -> None:
+    from marketplace.challenges.tables import Follow
+    from marketplace.mail.services import notify
+
+    for f in await Follow.select(Follow.user).where(Follow.challenge == row["id"]):
+        await notify(f["user"], kind, title, body, f"/challenges/{row['id']}")
+
+
+async def close_without_award(principal: Principal, challenge_id: Any, reason: str) -> schemas.ChallengeOut:
+    """A procurement officer of the buyer ends a published challenge without an award; the reason is public."""
+    row = await team_row(principal, challenge_id)
+    if not principal.has_role("procurement_officer", organisation_id=str(row["buyer"])):
+        raise Forbidden("Only a procurement officer of the buyer can close a challenge.")
+    reason = reason.strip()
+    if not reason:
+        raise Invalid(FieldError("reason", "is required: say publicly why the challenge ends without an award"))
+    moment = now()
+    async with transaction():
+        done = await Challenge.update({Challenge.status: "closed", Challenge.closed_at: moment, Challenge.updated_at: moment}).where(
+            (Challenge.id == row["id"]) & (Challenge.status == "published")).returning(Challenge.id)
+        if not done:
+            raise Conflict(f"Only a published challenge can be closed; this one is {row['status']}.")
+        await ChallengeVersion.insert(ChallengeVersion(challenge=row["id"], version=row["version"] + 1, snapshot=json.dumps(snapshot(row)),
+                                                       change_note=f"Closed without award: {reason}", created_by=principal.user_id))
+        await Challenge.update({Challenge.version: row["version"] + 1}).where(Challenge.id == row["id"])
+        await _tell_followers(row, "challenge_closed", f"Closed without award: {row['title']}", reason)
+    return await challenge_out(await get_row(row["id"]))
+
+
+async def mark_awarded(challenge_id: Any) -> bool:
+    """For the awards domain: the challenge ended with at least one test contract awarded. False if it was not published."""
+    moment = now()
+    done = await Challenge.update({Challenge.status: "awarded", Challenge.closed_at: moment, Challenge.updated_at: moment}).where(
+        (Challenge.id == parse_id(challenge_id)) & (Challenge.status == "published")).returning(Challenge.id)
+    return bool(done)
+
+
+async def archive(principal: Principal, challenge_id: Any) -> schemas.ChallengeOut:
+    """The buyer team files away an awarded or closed challenge: it stays public, out of the default catalogue."""
+    row = await team_row(principal, challenge_id)
+    done = await Challenge.update({Challenge.status: "archived", Challenge.updated_at: now()}).where(
+        (Challenge.id == row["id"]) & Challenge.status.is_in(["awarded", "closed"])).returning(Challenge.id)
+    if not done:
+        raise Conflict(f"Only an awarded or closed challenge can be archived; this one is {row['status']}.")
+    return await challenge_out(await get_row(row["id"]))
