@@ -178,3 +178,14 @@ async def test_public_award_views_do_not_need_a_login(client):
     assert (await client.get(f"/api/v1/awards/{award['id']}")).status_code == 200
     assert (await client.get("/api/v1/awards/nope")).status_code == 404
     assert (await make_org("company")) is not None
+
+
+async def test_a_double_click_awards_once(client):
+    import asyncio
+
+    s = await make_award_setting()
+    headers = await token_for(s.officer)
+    url = f"/api/v1/challenges/{s.challenge.id}/awards"
+    responses = await asyncio.gather(*(client.post(url, json=award_body(s.winner), headers=headers) for _ in range(2)))
+    assert sorted(r.status_code for r in responses) == [201, 409]
+    assert await Award.count() == 1 and await Contract.count() == 1

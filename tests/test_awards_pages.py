@@ -30,6 +30,8 @@ async def _client(app, user):
 async def test_officer_awards_from_the_form_and_sees_errors_next_to_the_fields(app):
     s = await make_award_setting()
     officer = await _client(app, s.officer)
+    listing = await officer.get("/contracts")
+    assert "Ready to award" in listing.text and f"/challenges/{s.challenge.id}/award" in listing.text
     form_page = await officer.get(f"/challenges/{s.challenge.id}/award")
     assert form_page.status_code == 200
     assert "TriageVoice BV" in form_page.text and "Ranking" in form_page.text

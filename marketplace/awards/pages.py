@@ -4,7 +4,6 @@ contract page with its PDF and the signature button, and the letters. Work witho
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
@@ -15,7 +14,7 @@ from litestar.response import Template
 from marketplace.accounts.controllers import client_ip
 from marketplace.accounts.services import parse_id
 from marketplace.awards import contracts, schemas, services
-from marketplace.awards.tables import Award, Contract, Objection
+from marketplace.awards.tables import Award, Contract, Objection, Signature
 from marketplace.core.auth import BUYER_ROLES, SIGNED_IN, allow, current
 from marketplace.core.clock import as_utc, now
 from marketplace.core.errors import DomainError, Forbidden
@@ -130,7 +129,7 @@ async def award_page(request: Request[Any, Any, Any], award_id: str) -> Template
     if not buyer_team:
         query = query.where(Objection.company == (uuid.UUID(objector) if objector else uuid.uuid4()))
     in_standstill = award_row.status == Award.Status.standstill and as_utc(award_row.standstill_ends_at) > now()
-    return page(request, "awards/award.html", award=award, challenge=challenge,
+    return page(request, "awards/award.html", award=award, award_row=award_row, challenge=challenge,
                 objections=await query.order_by(Objection.raised_at), can_answer=services.can_answer(principal, award_row),
                 can_object=objector is not None and in_standstill, in_standstill=in_standstill,
                 is_party=buyer_team or principal.has_role("company_member", organisation_id=str(award_row.company)))
@@ -167,7 +166,17 @@ async def contract_list(request: Request[Any, Any, Any]) -> Template:
     rows = await Contract.select(Contract.id, Contract.number, Contract.status, Contract.challenge.title,
                                  Contract.buyer.name, Contract.company.name).where(
         Contract.buyer.is_in(orgs) | Contract.company.is_in(orgs)).order_by(Contract.created_at, ascending=False)
-    return page(request, "awards/contracts.html", contracts=rows)
+    return page(request, "awards/contracts.html", contracts=rows, to_award=await _ready_to_award(principal))
+
+
+async def _ready_to_award(principal) -> list[dict]:
+    """For a procurement officer: their body's challenges with a selected proposal waiting for an award."""
+    bodies = [uuid.UUID(o) for o in principal.organisations("procurement_officer")]
+    if not bodies:
+        return []
+    rows = await Proposal.select(Proposal.challenge.id, Proposal.challenge.title).where(
+        (Proposal.status == Proposal.Status.selected) & Proposal.challenge.buyer.is_in(bodies))
+    return list({str(r["challenge.id"]): {"id": r["challenge.id"], "title": r["challenge.title"]} for r in rows}.values())
 
 
 @get("/contracts/{contract_id:str}", opt=allow(SIGNED_IN), include_in_schema=False)
@@ -178,8 +187,10 @@ async def contract_page(request: Request[Any, Any, Any], contract_id: str) -> Te
     signed = {s.party for s in contract.signatures}
     can_sign = [p for p in contracts.signing_parties(principal, row) if p not in signed] if row.status == "issued" else []
     challenge = await services.get_challenge(row.challenge)
+    signed_at = {s["party"]: s["signed_at"] for s in await Signature.select(Signature.party, Signature.signed_at).where(
+        Signature.contract == row.id)}
     return page(request, "awards/contract.html", contract=contract, challenge=challenge, can_sign=can_sign,
-                today=date.today())
+                signed_at=signed_at)
 
 
 @get("/contracts/{contract_id:str}/document.pdf", opt=allow(SIGNED_IN), include_in_schema=False,

@@ -20,7 +20,7 @@ from marketplace.awards.tables import Award, AwardMilestone, Contract, Objection
 from marketplace.challenges.tables import Challenge, ChallengeStage
 from marketplace.core.auth import Principal
 from marketplace.core.clock import as_utc, now, rfc3339
-from marketplace.core.db import transaction
+from marketplace.core.db import is_integrity_error, transaction
 from marketplace.core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from marketplace.core.money import format_money, money
 from marketplace.procedures import engine
@@ -127,28 +127,33 @@ async def award_proposal(principal: Principal, challenge_id: Any, data: schemas.
     if errors:
         raise Invalid(errors)
 
-    async with transaction():
-        from marketplace.proposals.services import mark_awarded
+    try:
+        async with transaction():
+            from marketplace.proposals.services import mark_awarded
 
-        await mark_awarded(proposal.id)  # 409 if it changed meanwhile
-        award = Award(
-            challenge=challenge.id, proposal=proposal.id, company=proposal.company, buyer=challenge.buyer,
-            amount_cents=data.amount.amount, currency=data.amount.currency, language=data.language,
-            awarded_by=uuid.UUID(principal.user_id), awarded_at=moment, standstill_ends_at=standstill_ends_at,
-            starts_on=starts_on,
-        )
-        await award.save()
-        await AwardMilestone.insert(*[
-            AwardMilestone(award=award.id, position=i + 1, title=m.title, amount_cents=m.amount.amount,
-                           due_date=m.due_date, deliverable=m.deliverable)
-            for i, m in enumerate(data.milestones)
-        ])
-        count = await Contract.count()
-        await Contract.insert(Contract(
-            award=award.id, challenge=challenge.id, buyer=challenge.buyer, company=proposal.company,
-            number=f"C-{moment.year}-{count + 1:04d}", language=data.language,
-        ))
-        await letters.tell_bidders(award, challenge)
+            await mark_awarded(proposal.id)  # 409 if it changed meanwhile
+            award = Award(
+                challenge=challenge.id, proposal=proposal.id, company=proposal.company, buyer=challenge.buyer,
+                amount_cents=data.amount.amount, currency=data.amount.currency, language=data.language,
+                awarded_by=uuid.UUID(principal.user_id), awarded_at=moment, standstill_ends_at=standstill_ends_at,
+                starts_on=starts_on,
+            )
+            await award.save()
+            await AwardMilestone.insert(*[
+                AwardMilestone(award=award.id, position=i + 1, title=m.title, amount_cents=m.amount.amount,
+                               due_date=m.due_date, deliverable=m.deliverable)
+                for i, m in enumerate(data.milestones)
+            ])
+            count = await Contract.count()
+            await Contract.insert(Contract(
+                award=award.id, challenge=challenge.id, buyer=challenge.buyer, company=proposal.company,
+                number=f"C-{moment.year}-{count + 1:04d}", language=data.language,
+            ))
+            await letters.tell_bidders(award, challenge)
+    except Exception as exc:
+        if is_integrity_error(exc):  # a concurrent award took the proposal or the contract number
+            raise Conflict("Another award was recorded at the same moment: reload and try again.") from None
+        raise
     return await award_out(award)
 
 
