@@ -2,7 +2,7 @@
 
 The sweep (test_browser_accessibility.py) visits every GET page of the app with the demo data loaded.
 For a path parameter it first looks here, in EXAMPLES (parameter name -> async function returning a
-value, given the loaded demo context); otherwise a parameter named `<thing>_id` or `id` takes the id of
+value or a list of values to try); otherwise a parameter named `<thing>_id` or `id` takes the id of
 the first row of the table called `<thing>` (or `<thing>s`). A page whose parameters cannot be filled is
 listed as skipped in the test's output. Append your own entries here when the generic rule does not fit.
 """
@@ -42,8 +42,26 @@ async def _finished_experiment(ctx: Any) -> str:
     return str(row["id"])
 
 
-EXAMPLES: dict[str, Callable[[Any], Awaitable[str]]] = {
+async def _stage_keys(ctx: Any) -> list[str]:
+    """Every stage key of the demo challenges (the sweep pairs them with each challenge)."""
+    from marketplace.challenges.tables import ChallengeStage
+
+    return sorted({row["key"] for row in await ChallengeStage.select(ChallengeStage.key)})
+
+
+async def _company_of_the_sweep(ctx: Any) -> str:
+    row = await Organisation.select(Organisation.id).where(Organisation.name == "TriageVoice BV").first()
+    return str(row["id"])
+
+
+# A parameter `<thing>_id` takes ids from the table `<thing>`, `<thing>s` or `..._<thing>`, or from the
+# table named here.
+ALIASES = {"org": "organisation"}
+
+EXAMPLES: dict[str, Callable[[Any], Awaitable[str | list[str]]]] = {
     "token": _invitation_token,
+    "stage": _stage_keys,
+    "org_id": _company_of_the_sweep,
     "experiment_id": _company_experiment,
     "result_id": _finished_experiment,
 }
