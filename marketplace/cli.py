@@ -34,10 +34,29 @@ def cmd_migrate(_: argparse.Namespace) -> int:
     return 0
 
 
+def serving_base_url(host: str, port: int) -> str:
+    """The address users reach when BASE_URL is not set: the host and port we serve on."""
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    import os
+    from dataclasses import replace
+
     import uvicorn
 
     _setup_logging()
+
+    from marketplace.settings import get_settings, use_settings
+
+    if not os.environ.get("BASE_URL"):
+        # Links in e-mails, payment onboarding and the sandbox's webhooks point at where we actually serve.
+        os.environ["BASE_URL"] = serving_base_url(args.host, args.port)
+        use_settings(replace(get_settings(), base_url=os.environ["BASE_URL"]))
     cmd_migrate(args)
     uvicorn.run(
         "marketplace.app:create_app",
