@@ -66,6 +66,11 @@ async def test_payout_waits_for_onboarding_then_for_funds_then_is_paid(client):
     assert transfer.amount == 500_000 and transfer.metadata["milestone_id"] == milestone
     assert transfer.transfer_group == payout["transfer_group"]
     await deliver_webhooks()  # transfer.created confirms, changes nothing
+    from marketplace.mail.tables import OutboxMessage
+
+    told = await OutboxMessage.select().where(OutboxMessage.kind == "payout_paid")
+    assert [m["to_address"] for m in told] == [founder.email]  # once, though both the worker and the webhook saw it
+    assert "€5,000.00" in told[0]["body_text"]
     assert (await Payout.select().first())["stripe_transfer_id"] == transfer.id
     company_view = (await client.get("/api/v1/payouts", headers=company)).json()["items"]
     assert company_view[0]["status"] == "paid" and company_view[0]["stripe_transfer_id"] == transfer.id

@@ -79,10 +79,29 @@ async def _wait(payout: dict[str, Any], reason: str, retry_in: timedelta, error:
 async def _record_transfer(payout_id: object, transfer_id: str) -> None:
     """The transfer exists: the payout is paid (the webhook may have said so already)."""
     async with transaction():
-        await Payout.update({
-            Payout.status: Payout.Status.paid, Payout.status_reason: "", Payout.last_error: "",
-            Payout.stripe_transfer_id: transfer_id, Payout.paid_at: now(), Payout.claimed_until: None,
-        }).where((Payout.id == payout_id) & (Payout.status != Payout.Status.paid))
+        await _mark_paid(payout_id, transfer_id)
+
+
+async def _mark_paid(payout_id: object, transfer_id: str) -> bool:
+    """Paid, once: only the first of the worker and the webhook records it and tells the company."""
+    done = await Payout.update({
+        Payout.status: Payout.Status.paid, Payout.status_reason: "", Payout.last_error: "",
+        Payout.stripe_transfer_id: transfer_id, Payout.paid_at: now(), Payout.claimed_until: None,
+    }).where((Payout.id == payout_id) & (Payout.status != Payout.Status.paid)).returning(*Payout.all_columns())
+    if done:
+        await _tell_company_paid(done[0])
+    return bool(done)
+
+
+async def _tell_company_paid(payout: dict[str, Any]) -> None:
+    from marketplace.experiments.notices import members, tell
+    from marketplace.experiments.tables import Milestone
+
+    milestone = await Milestone.select(Milestone.title).where(Milestone.id == payout["milestone"]).first()
+    await tell(await members(payout["company"], "company_member"), "payout_paid", "Paid: %(milestone)s",
+               f"/experiments/{payout['experiment']}#milestone-{payout['milestone']}",
+               milestone=milestone["title"] if milestone else "", amount_cents=payout["amount_cents"],
+               currency=payout["currency"], transfer=payout["stripe_transfer_id"] or "")
 
 
 async def release_milestone_payout(payout: dict[str, Any]) -> str:
@@ -156,11 +175,7 @@ async def apply_transfer_event(transfer: dict[str, Any]) -> str:
         await Payout.update({Payout.status: Payout.Status.failed, Payout.status_reason: REVERSED}).where(
             Payout.id == payout["id"])
         return "reversed"
-    if payout["status"] != Payout.Status.paid:
-        await Payout.update({
-            Payout.status: Payout.Status.paid, Payout.status_reason: "", Payout.stripe_transfer_id: transfer["id"],
-            Payout.paid_at: now(), Payout.claimed_until: None,
-        }).where(Payout.id == payout["id"])
+    if payout["status"] != Payout.Status.paid and await _mark_paid(payout["id"], transfer["id"]):
         return "paid"
     return "already paid"
 
