@@ -81,3 +81,15 @@ async def test_who_may_ask_and_answer(client):
     assert (await client.post(url, json={"text": ""}, headers=await token_for(team.civil_servant))).status_code == 422
     assert (await client.post("/api/v1/questions/nope/answer", json={"text": "Yes."}, headers=await token_for(team.civil_servant))).status_code == 404
     assert (await Question.objects().first()).answer is None
+
+
+async def test_followers_hear_of_every_answer(client):
+    team = await make_buyer_team()
+    challenge = await make_challenge(team.org)
+    asker, follower = await make_user("company_member"), await make_user("incubator_member")
+    await client.post(f"/api/v1/challenges/{challenge.id}/follow", headers=await token_for(follower))
+    await client.post(f"/api/v1/challenges/{challenge.id}/follow", headers=await token_for(asker))
+    question = (await _ask(client, challenge, asker)).json()
+    await client.post(f"/api/v1/questions/{question['id']}/answer", json={"text": "All three."}, headers=await token_for(team.civil_servant))
+    assert await Notification.count().where((Notification.user == follower.id) & (Notification.kind == "question_answered")) == 1
+    assert await Notification.count().where((Notification.user == asker.id) & (Notification.kind == "question_answered")) == 1

@@ -90,3 +90,14 @@ async def test_another_public_body_co_sponsors_and_is_shown(client):
     assert await CoSponsor.count() == 1
     page = await client.get(f"/challenges/{challenge.id}")
     assert "City of Ghent" in page.text
+
+
+async def test_who_may_follow_and_list_subscriptions(client):
+    team = await make_buyer_team()
+    challenge = await _publish(client, team)
+    evaluator = await make_user("evaluator", org=team.org)
+    assert (await client.post(f"/api/v1/challenges/{challenge.id}/follow", headers=await token_for(evaluator))).status_code == 403
+    assert (await client.delete(f"/api/v1/challenges/{challenge.id}/follow")).status_code == 401
+    assert (await client.get("/api/v1/subscriptions")).status_code == 401
+    assert (await client.get("/api/v1/subscriptions", headers=await token_for(team.civil_servant))).status_code == 403
+    assert (await client.delete("/api/v1/subscriptions/x", headers=await token_for(team.civil_servant))).status_code == 403

@@ -128,3 +128,20 @@ async def test_officer_closes_without_award_from_the_challenge_page(client):
     archived = await officer.post(f"/challenges/{challenge.id}/archive", data={"_csrf_token": token})
     assert archived.status_code == 303
     assert (await Challenge.objects().where(Challenge.id == challenge.id).first()).status == "archived"
+
+
+async def test_editor_and_publish_pages_refuse_the_wrong_people(client, new_client):
+    team = await make_buyer_team()
+    challenge = await make_challenge(team.org, published=False)
+    company = await signed_in_client(client, await make_user("company_member"))
+    assert (await company.get(f"/challenges/{challenge.id}/edit")).status_code == 403
+    assert (await company.get(f"/challenges/{challenge.id}/publish")).status_code == 403
+    assert (await company.get(f"/challenges/{challenge.id}")).status_code == 404
+    servant = await signed_in_client(await new_client(), team.civil_servant)
+    assert (await servant.get(f"/challenges/{challenge.id}/edit")).status_code == 200
+    assert (await servant.get(f"/challenges/{challenge.id}/publish")).status_code == 403
+    other_officer = await signed_in_client(await new_client(), (await make_buyer_team()).officer)
+    assert (await other_officer.get(f"/challenges/{challenge.id}/publish")).status_code == 404
+    anonymous = await new_client()
+    assert (await anonymous.get("/challenges/new")).status_code in (302, 303, 401)
+    assert (await anonymous.get("/subscriptions")).status_code in (302, 303, 401)

@@ -8,7 +8,7 @@ from typing import Any
 from marketplace.accounts.tables import Organisation, User
 from marketplace.challenges import schemas
 from marketplace.challenges.services import get_row, is_buyer_team, parse_id, visible_row
-from marketplace.challenges.tables import Question
+from marketplace.challenges.tables import Follow, Question
 from marketplace.core.auth import Principal
 from marketplace.core.clock import as_utc, now, rfc3339
 from marketplace.core.db import transaction
@@ -76,9 +76,15 @@ async def answer(principal: Principal, question_id: Any, data: schemas.AnswerIn)
             (Question.id == question["id"]) & Question.answer.is_null()).returning(Question.id)
         if not done:
             raise Conflict("This question has already been answered.")
+        told = set()
         if question["asked_by"]:
             await notify(question["asked_by"], "question_answered", f"Your question on {row['title']} was answered",
                          text[:300], f"/challenges/{row['id']}#questions")
+            told.add(question["asked_by"])
+        # Followers read the same answer as the asker: a dialogue is fair only if everyone hears it.
+        for f in await Follow.select(Follow.user).where(Follow.challenge == row["id"]):
+            if f["user"] not in told:
+                await notify(f["user"], "question_answered", f"New answer on {row['title']}", text[:300], f"/challenges/{row['id']}#questions")
     return question_out(await Question.select().where(Question.id == question["id"]).first())
 
 
