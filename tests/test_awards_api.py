@@ -6,7 +6,7 @@ from datetime import timedelta
 import time_machine
 
 from marketplace.awards.tables import Award, AwardMilestone, Contract
-from marketplace.challenges.tables import ChallengeStage
+from marketplace.challenges.tables import Challenge, ChallengeStage
 from marketplace.core.clock import now
 from marketplace.documents.services import read_bytes
 from marketplace.documents.tables import Document
@@ -30,6 +30,7 @@ async def test_officer_awards_the_selected_proposal_and_the_standstill_starts(cl
     ends = now() + timedelta(days=settings.standstill_days)
     assert award["standstill_ends_at"][:10] == ends.date().isoformat()
     assert (await Proposal.select(Proposal.status).where(Proposal.id == s.winner.id).first())["status"] == "awarded"
+    assert (await Challenge.select(Challenge.status).where(Challenge.id == s.challenge.id).first())["status"] == "awarded"
     contract = await Contract.objects().where(Contract.award == award["id"]).first()
     assert contract.status == "draft" and contract.number.startswith(f"C-{now().year}-")
 
@@ -189,3 +190,9 @@ async def test_a_double_click_awards_once(client):
     responses = await asyncio.gather(*(client.post(url, json=award_body(s.winner), headers=headers) for _ in range(2)))
     assert sorted(r.status_code for r in responses) == [201, 409]
     assert await Award.count() == 1 and await Contract.count() == 1
+
+
+async def test_a_closed_challenge_cannot_be_awarded(client):
+    s = await make_award_setting(status="closed")
+    problem = await _refused(client, s, award_body(s.winner), 409)
+    assert "closed" in problem["detail"]

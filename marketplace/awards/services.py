@@ -109,6 +109,8 @@ async def award_proposal(principal: Principal, challenge_id: Any, data: schemas.
     ).first()
     if proposal is None:
         raise Invalid(FieldError("proposal_id", "is not a proposal on this challenge"))
+    if challenge.status not in (Challenge.Status.published, Challenge.Status.awarded):
+        raise Conflict(f"This challenge is {challenge.status}: only a published challenge can be awarded.")
     stage = await last_stage(challenge)
     if stage is None or stage["status"] != ChallengeStage.Status.decided:
         raise Conflict("The last stage has not been decided yet: award once every proposal has its decision.")
@@ -132,6 +134,9 @@ async def award_proposal(principal: Principal, challenge_id: Any, data: schemas.
             from marketplace.proposals.services import mark_awarded
 
             await mark_awarded(proposal.id)  # 409 if it changed meanwhile
+            from marketplace.challenges.services import mark_awarded as mark_challenge_awarded
+
+            await mark_challenge_awarded(challenge.id)  # published -> awarded (a second award leaves it so)
             award = Award(
                 challenge=challenge.id, proposal=proposal.id, company=proposal.company, buyer=challenge.buyer,
                 amount_cents=data.amount.amount, currency=data.amount.currency, language=data.language,

@@ -13,7 +13,8 @@ from marketplace.core.i18n import LOCALES
 from marketplace.documents.services import latest_document, render_and_store
 from marketplace.documents.tables import Document
 
-PUBLIC_STATUSES = (Challenge.Status.published, Challenge.Status.awarded, Challenge.Status.closed)
+PUBLIC_STATUSES = (Challenge.Status.published, Challenge.Status.awarded, Challenge.Status.closed,
+                   Challenge.Status.archived)
 
 
 async def challenge_brief(challenge_id: str, language: str) -> Document:
