@@ -62,18 +62,29 @@ async def database():
     await db.close_pool()
 
 
+_TABLES: list[str] = []
+
+
 async def _empty_all_tables() -> None:
-    tables = [t._meta.tablename for t in db.all_tables()]
+    if not _TABLES:
+        _TABLES.extend(t._meta.tablename for t in db.all_tables())
+    tables = _TABLES
     engine = db.engine()
     if db.is_postgres():
-        await engine.run_ddl("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
+        # DELETE with foreign-key triggers off is several times faster than TRUNCATE for tiny tables.
+        sql = "BEGIN; SET LOCAL session_replication_role = replica; " + " ".join(f'DELETE FROM "{t}";' for t in tables) + " COMMIT;"
+        import asyncpg
+
+        async with engine.pool.acquire() as conn:
+            try:
+                await conn.execute(sql)
+            except asyncpg.InsufficientPrivilegeError:  # not a superuser: the slower way
+                await conn.execute("ROLLBACK")
+                await conn.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
     else:
         conn = await engine.get_connection()
         try:
-            await conn.execute("PRAGMA foreign_keys = OFF")
-            for t in tables:
-                await conn.execute(f'DELETE FROM "{t}"')
-            await conn.commit()
+            await conn.executescript("PRAGMA foreign_keys = OFF; BEGIN; " + " ".join(f'DELETE FROM "{t}";' for t in tables) + " COMMIT;")
         finally:
             await conn.close()
 

@@ -83,9 +83,18 @@ async def migrate() -> None:
     db = engine()
     if isinstance(db, SQLiteEngine):
         await db.run_ddl("PRAGMA journal_mode=WAL")
-    result = await run_forwards(app_name="all", fake=False)
+    import contextlib
+    import io
+    import logging
+
+    chatter = io.StringIO()  # Piccolo prints a banner per app; keep only what was applied
+    with contextlib.redirect_stdout(chatter):
+        result = await run_forwards(app_name="all", fake=False)
+    applied = [line.strip(" -") for line in chatter.getvalue().splitlines() if "[forwards]" in line]
+    for line in applied:
+        logging.getLogger("marketplace.db").info("migration applied: %s", line)
     if not result.success:
-        raise SystemExit(f"migrations failed: {result.message}")
+        raise SystemExit(f"migrations failed: {result.message}\n{chatter.getvalue()}")
 
 
 async def open_pool() -> None:
