@@ -145,3 +145,26 @@ async def test_editor_and_publish_pages_refuse_the_wrong_people(client, new_clie
     anonymous = await new_client()
     assert (await anonymous.get("/challenges/new")).status_code in (302, 303, 401)
     assert (await anonymous.get("/subscriptions")).status_code in (302, 303, 401)
+
+
+async def test_amending_through_the_editor_keeps_unchanged_deadlines(client):
+    from datetime import timedelta
+
+    import time_machine
+
+    from marketplace.challenges.tables import ChallengeVersion
+    from marketplace.core.clock import now
+
+    team = await make_buyer_team()
+    challenge = await make_challenge(team.org)
+    with time_machine.travel(now() + timedelta(days=22)):  # the first stage and the Q&A have closed
+        servant = await signed_in_client(client, team.civil_servant)
+        edit = await servant.get(f"/challenges/{challenge.id}/edit")
+        assert "What changed and why" in edit.text
+        form = dict(re.findall(r'<input id="f-[^"]+" name="([^"]+)" type="[^"]+"\s+value="([^"]*)"', edit.text))
+        for name in ("summary", "problem", "affected_users", "tried_before", "desired_outcomes", "constraints"):
+            form[name] = re.search(rf'name="{name}"[^>]*>([^<]*)</textarea>', edit.text).group(1).replace("&#39;", "'")
+        form.update(summary="Sharper summary.", change_note="Clarified the summary.", _csrf_token=await csrf_token(servant, f"/challenges/{challenge.id}/edit"))
+        saved = await servant.post(f"/challenges/{challenge.id}/edit", data=form)
+        assert saved.status_code == 303, saved.text
+    assert await ChallengeVersion.count().where(ChallengeVersion.challenge == challenge.id) == 2

@@ -21,9 +21,12 @@ from marketplace.core.errors import FieldError, Invalid
 from marketplace.mail.services import enqueue_mail, notify
 from marketplace.settings import get_settings
 
+SAME_MINUTE = timedelta(minutes=1)
+
 
 async def amend(principal: Principal, row: dict, data: schemas.ChallengePatch) -> schemas.ChallengeOut:
     """Apply an amendment to a published challenge (the buyer team has been checked by the caller)."""
+    data = await _without_unchanged_dates(row, data)
     errors: list[FieldError] = []
     note = "" if data.change_note is msgspec.UNSET else data.change_note.strip()
     if not note:
@@ -51,6 +54,8 @@ async def amend(principal: Principal, row: dict, data: schemas.ChallengePatch) -
                 errors.append(FieldError(f"schedule.{item.stage}", "is not a stage of this challenge"))
             elif not rules.is_aware(item.closes_at):
                 errors.append(FieldError(field, "must include a time zone"))
+            elif abs(as_utc(item.closes_at) - as_utc(stage["closes_at"])) < SAME_MINUTE:
+                continue  # unchanged (forms show deadlines to the minute)
             elif stage["status"] not in ("pending", "open"):
                 errors.append(FieldError(field, "cannot change: this stage has already closed"))
             elif item.closes_at < as_utc(stage["closes_at"]):
@@ -60,6 +65,9 @@ async def amend(principal: Principal, row: dict, data: schemas.ChallengePatch) -
     if "qa_closes_at" in values:
         old = as_utc(row["qa_closes_at"]) if row["qa_closes_at"] else None
         new = values["qa_closes_at"]
+        if old is not None and new is not None and rules.is_aware(new) and abs(new - old) < SAME_MINUTE:
+            values.pop("qa_closes_at")
+            new = old
         if new is None or (old is not None and rules.is_aware(new) and new < old):
             errors.append(FieldError("qa_closes_at", "may only move later once published"))
     planned = _replan(stages, new_closes)
@@ -89,6 +97,20 @@ async def amend(principal: Principal, row: dict, data: schemas.ChallengePatch) -
                                                        change_note=note, created_by=principal.user_id))
         await tell_about_amendment(fresh, note)
     return await challenge_out(await get_row(row["id"]))
+
+
+async def _without_unchanged_dates(row: dict, data: schemas.ChallengePatch) -> schemas.ChallengePatch:
+    """Forms send every deadline back, to the minute: the ones that did not change are no amendment (and a stage
+    that already closed is no error)."""
+    def same(a: Any, b: Any) -> bool:
+        return b is not None and rules.is_aware(a) and abs(as_utc(a) - as_utc(b)) < SAME_MINUTE
+
+    if data.schedule is not msgspec.UNSET:
+        closes = {s["key"]: s["closes_at"] for s in await stage_rows(row["id"])}
+        data = msgspec.structs.replace(data, schedule=[i for i in data.schedule if not same(i.closes_at, closes.get(i.stage))])
+    if data.qa_closes_at not in (msgspec.UNSET, None) and same(data.qa_closes_at, row["qa_closes_at"]):
+        data = msgspec.structs.replace(data, qa_closes_at=msgspec.UNSET)
+    return data
 
 
 def _replan(stages: list[dict], new_closes: dict[str, Any]) -> list[dict]:
