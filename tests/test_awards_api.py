@@ -48,7 +48,7 @@ async def test_officer_awards_the_selected_proposal_and_the_standstill_starts(cl
     assert await Notification.count().where(Notification.user == s.loser_member.id) == 1
 
     public = await client.get(f"/api/v1/challenges/{s.challenge.id}/awards")
-    assert [a["id"] for a in public.json()] == [award["id"]]
+    assert [a["id"] for a in public.json()["items"]] == [award["id"]] and public.json()["next_cursor"] is None
 
 
 async def test_the_letters_can_be_downloaded_by_the_company_only(client):
@@ -145,6 +145,10 @@ async def test_a_second_award_must_fit_in_what_is_left_of_the_cap(client):
     fits = await client.post(f"/api/v1/challenges/{s.challenge.id}/awards", json=award_body(second, amounts=(1_000_000,)),
                              headers=headers)
     assert fits.status_code == 201
+    first_page = (await client.get(f"/api/v1/challenges/{s.challenge.id}/awards?limit=1")).json()
+    second_page = (await client.get(f"/api/v1/challenges/{s.challenge.id}/awards?limit=1&cursor={first_page['next_cursor']}")).json()
+    assert len(first_page["items"]) == 1 and second_page["next_cursor"] is None
+    assert first_page["items"][0]["id"] != second_page["items"][0]["id"]
     # The rejected bidder was told once, not at every award.
     assert await Document.count().where(Document.kind == "rejection_letter") == 1
 

@@ -81,7 +81,7 @@ async def test_an_open_objection_holds_the_contract_until_it_is_answered(client)
     assert (await Contract.objects().where(Contract.award == award_id).first()).status == "draft"
 
     mine = await client.get(f"/api/v1/awards/{award_id}/objections", headers=await token_for(s.loser_member))
-    assert [o["text"] for o in mine.json()] == ["Our price was lower."]
+    assert [o["text"] for o in mine.json()["items"]] == ["Our price was lower."]
     outsider = await client.get(f"/api/v1/awards/{award_id}/objections", headers=await token_for(await make_user("company_member")))
     assert outsider.status_code == 404
 

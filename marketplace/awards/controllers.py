@@ -13,6 +13,13 @@ from marketplace.core.auth import PUBLIC, SIGNED_IN, allow, current
 from marketplace.documents.controllers import pdf_response
 
 
+def paginate(items: list, limit: int, cursor: str | None) -> tuple[list, str | None]:
+    """`?limit=` (1-100, default 20) and an opaque `?cursor=` over a short, stable list."""
+    limit = max(1, min(limit, 100))
+    start = int(cursor) if cursor and cursor.isdigit() else 0
+    return items[start:start + limit], (str(start + limit) if start + limit < len(items) else None)
+
+
 class AwardController(Controller):
     path = "/api/v1"
     tags = ["awards"]
@@ -23,9 +30,10 @@ class AwardController(Controller):
         return await services.award_proposal(current(request), challenge_id, data)
 
     @get("/challenges/{challenge_id:str}/awards", opt=allow(PUBLIC))
-    async def list_awards(self, challenge_id: str) -> list[schemas.AwardOut]:
+    async def list_awards(self, challenge_id: str, limit: int = 20, cursor: str | None = None) -> schemas.AwardPage:
         """The challenge's awards (public: who won, for how much, until when the standstill runs)."""
-        return await services.list_awards(challenge_id)
+        items, next_cursor = paginate(await services.list_awards(challenge_id), limit, cursor)
+        return schemas.AwardPage(items=items, next_cursor=next_cursor)
 
     @get("/awards/{award_id:str}", opt=allow(PUBLIC))
     async def get_award(self, award_id: str) -> schemas.AwardOut:
@@ -38,9 +46,11 @@ class AwardController(Controller):
         return await services.raise_objection(current(request), award_id, data)
 
     @get("/awards/{award_id:str}/objections", opt=allow(SIGNED_IN))
-    async def objections(self, request: Request[Any, Any, Any], award_id: str) -> list[schemas.ObjectionOut]:
+    async def objections(self, request: Request[Any, Any, Any], award_id: str, limit: int = 20,
+                         cursor: str | None = None) -> schemas.ObjectionPage:
         """The buyer team sees every objection; an objecting company its own."""
-        return await services.list_objections(current(request), award_id)
+        items, next_cursor = paginate(await services.list_objections(current(request), award_id), limit, cursor)
+        return schemas.ObjectionPage(items=items, next_cursor=next_cursor)
 
     @post("/objections/{objection_id:str}/answer", opt=allow("procurement_officer", "civil_servant"),
           status_code=HTTP_201_CREATED)

@@ -113,3 +113,13 @@ class ContractOut(msgspec.Struct):
     signatures: list[SignatureOut]
     issued_at: str | None
     activated_at: str | None
+
+
+class AwardPage(msgspec.Struct):
+    items: list[AwardOut]
+    next_cursor: str | None
+
+
+class ObjectionPage(msgspec.Struct):
+    items: list[ObjectionOut]
+    next_cursor: str | None
