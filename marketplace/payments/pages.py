@@ -4,6 +4,7 @@ what is due and overdue, for the buyer's staff and for the company."""
 from __future__ import annotations
 
 import uuid
+from urllib.parse import quote
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
@@ -13,24 +14,32 @@ from litestar.response import Redirect, Template
 
 from marketplace.accounts.tables import Organisation
 from marketplace.core.auth import BUYER_ROLES, allow, current
+from marketplace.core.clock import now
 from marketplace.core.errors import DomainError
 from marketplace.core.i18n import gettext as _
 from marketplace.experiments.pages import as_date
 from marketplace.experiments.tables import Experiment, Milestone
 from marketplace.payments import connect, payouts, statements
 from marketplace.payments.tables import Payout
-from marketplace.web.pages import errors_by_field, form_text, page, safe_next, see_other
+from marketplace.web.pages import errors_by_field, form_text, page, safe_next
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
+def _back(path: str, notice: str) -> Redirect:
+    """A redirect with a notice: the query goes before any #fragment, which must come last."""
+    path, hashmark, fragment = path.partition("#")
+    path += ("&" if "?" in path else "?") + "notice=" + quote(notice)
+    return Redirect(path=path + hashmark + fragment, status_code=303)
+
+
 async def _to_onboarding(request: Request[Any, Any, Any], org_id: str, back: str) -> Redirect:
     try:
-        result = await connect.start_onboarding(current(request), org_id, return_path=f"/payouts/setup/{org_id}/done?next={back}")
+        result = await connect.start_onboarding(current(request), org_id, return_path=f"/payouts/setup/{org_id}/done?next={quote(back, safe='/')}")
     except DomainError as exc:
-        return see_other(back, _("Payouts could not be set up: %(reason)s") % {"reason": "; ".join(errors_by_field(exc).values())})
+        return _back(back, _("Payouts could not be set up: %(reason)s") % {"reason": "; ".join(errors_by_field(exc).values())})
     if result.onboarding_url is None:
-        return see_other(back, _("Payouts are set up: accepted milestones are paid into your account."))
+        return _back(back, _("Payouts are set up: accepted milestones are paid into your account."))
     return Redirect(path=result.onboarding_url, status_code=303)
 
 
@@ -48,15 +57,39 @@ async def refresh_setup(request: Request[Any, Any, Any], org_id: str) -> Redirec
 
 @get("/payouts/setup/{org_id:str}/done", opt=allow("company_member"), include_in_schema=False)
 async def setup_done(request: Request[Any, Any, Any], org_id: str, next: str | None = None) -> Redirect:
-    return see_other(safe_next(next, "/payments"),
-                     _("Thank you. Payouts are enabled as soon as Stripe confirms your details, usually within a minute."))
+    return _back(safe_next(next, "/payments"),
+                 _("Thank you. Payouts are enabled as soon as Stripe confirms your details, usually within a minute."))
 
 
-@get("/payments", opt=allow("company_member", *BUYER_ROLES), include_in_schema=False)
+def _owed(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What a buyer owes, per currency: open payouts due and overdue, and the late interest and
+    compensation running on the overdue ones."""
+    totals: dict[str, dict[str, Any]] = {}
+    for i in items:
+        p = i["payout"]
+        if p.status == "paid":
+            continue
+        t = totals.setdefault(p.amount.currency, {"currency": p.amount.currency, "due": 0, "overdue": 0, "interest": 0,
+                                                  "compensation": 0, "due_count": 0, "overdue_count": 0})
+        key = "overdue" if p.days_left < 0 else "due"
+        t[key] += p.amount.amount
+        t[f"{key}_count"] += 1
+        t["interest"] += p.late_interest.amount
+        t["compensation"] += p.compensation.amount
+    return list(totals.values())
+
+
+@get("/payments", opt=allow("company_member", "incubator_member", *BUYER_ROLES), include_in_schema=False)
 async def dashboard(request: Request[Any, Any, Any]) -> Template:
-    """What is due and overdue (buyers), or what is coming (companies), with the payment clock."""
+    """What the buyer owes (due and overdue, days left, late interest), what is coming to a company,
+    and, for an incubator, its consenting portfolio companies' payouts (read only)."""
+    from marketplace.accounts.services import consenting_companies
+
     principal = current(request)
-    orgs = [uuid.UUID(o) for o in principal.organisations()] or [uuid.uuid4()]
+    own = principal.organisations("company_member", *BUYER_ROLES)
+    portfolio = await consenting_companies(principal.organisations("incubator_member")) if principal.has_role("incubator_member") else []
+    orgs = [uuid.UUID(o) for o in {*own, *portfolio}] or [uuid.uuid4()]
+    buyer_orgs = [uuid.UUID(o) for o in principal.organisations(*BUYER_ROLES)]
     rows = await Payout.select(*Payout.all_columns(), Payout.company.name.as_alias("company_name"),
                                Payout.buyer.name.as_alias("buyer_name")).where(
         Payout.company.is_in(orgs) | Payout.buyer.is_in(orgs)).order_by(Payout.due_by)
@@ -65,8 +98,10 @@ async def dashboard(request: Request[Any, Any, Any]) -> Template:
         ms = await Milestone.select(Milestone.id, Milestone.title, Milestone.experiment.title.as_alias("experiment_title")).where(
             Milestone.id.is_in([r["milestone"] for r in rows]))
         titles = {m["id"]: m for m in ms}
-    items = [{"payout": payouts.payout_out(r), "row": r, "milestone": titles.get(r["milestone"])} for r in rows]
+    moment = now()
+    items = [{"payout": payouts.payout_out(r, moment), "row": r, "milestone": titles.get(r["milestone"])} for r in rows]
     open_items = [i for i in items if i["payout"].status != "paid"]
+    owed = _owed([i for i in items if i["row"]["buyer"] in buyer_orgs])
     companies = [o for o in principal.roles if o.role == "company_member"]
     accounts = {}
     for role in companies:
@@ -75,7 +110,8 @@ async def dashboard(request: Request[Any, Any, Any]) -> Template:
         (Experiment.status == Experiment.Status.running) & (Experiment.buyer.is_in(orgs) | Experiment.company.is_in(orgs)))
     return page(request, "payments/dashboard.html", overdue=[i for i in open_items if i["payout"].days_left < 0],
                 due=[i for i in open_items if i["payout"].days_left >= 0], paid=[i for i in items if i["payout"].status == "paid"],
-                companies=companies, accounts=accounts, running=running, as_date=as_date,
+                companies=companies, accounts=accounts, running=running, as_date=as_date, owed=owed,
+                is_buyer=bool(buyer_orgs), is_incubator=principal.has_role("incubator_member"), portfolio=portfolio,
                 org_names={str(o["id"]): o["name"] for o in await Organisation.select(Organisation.id, Organisation.name).where(Organisation.id.is_in(orgs))})
 
 
