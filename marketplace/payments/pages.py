@@ -4,8 +4,8 @@ what is due and overdue, for the buyer's staff and for the company."""
 from __future__ import annotations
 
 import uuid
-from urllib.parse import quote
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from litestar import Request, Response, get, post
 from litestar.enums import RequestEncodingType
