@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from typing import Any
 
 from marketplace.accounts.tables import User
@@ -14,10 +15,12 @@ from marketplace.challenges import rules, schemas
 from marketplace.challenges.services import visible_row
 from marketplace.challenges.tables import CoSponsor, Follow, MatchNotice, Subscription
 from marketplace.core.auth import Principal
-from marketplace.core.clock import now, rfc3339
+from marketplace.core.clock import as_utc, now, rfc3339
 from marketplace.core.db import is_integrity_error, transaction
 from marketplace.core.errors import Conflict, FieldError, Invalid, NotFound
 from marketplace.mail.services import enqueue_mail, notify
+
+DIGEST_DELAY = timedelta(hours=1)
 
 
 def matches(row: dict, subscription: dict) -> bool:
@@ -48,12 +51,16 @@ async def tell_subscribers(row: dict) -> int:
 
 
 async def send_match_digests() -> int:
-    """One e-mail per subscriber listing the matching challenges published since their last digest."""
-    pending = await MatchNotice.select(MatchNotice.id, MatchNotice.user, MatchNotice.challenge.id, MatchNotice.challenge.title).where(
+    """One e-mail per subscriber listing the matching challenges published since their last digest, sent once
+    the oldest of them has waited `DIGEST_DELAY` (so that a busy morning makes one e-mail, not ten)."""
+    pending = await MatchNotice.select(MatchNotice.id, MatchNotice.user, MatchNotice.created_at, MatchNotice.challenge.id,
+                                       MatchNotice.challenge.title).where(
         MatchNotice.emailed_at.is_null()).order_by(MatchNotice.created_at).limit(1000)
     by_user: dict[Any, list[dict]] = {}
     for notice in pending:
         by_user.setdefault(notice["user"], []).append(notice)
+    due_before = now() - DIGEST_DELAY
+    by_user = {user: notices for user, notices in by_user.items() if as_utc(notices[0]["created_at"]) <= due_before}
     sent = 0
     for user_id, notices in by_user.items():
         user = await User.select(User.email, User.name, User.locale).where(User.id == user_id).first()
