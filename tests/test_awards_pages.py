@@ -101,3 +101,42 @@ async def test_pages_refuse_the_wrong_roles(app):
     assert (await civil.get(f"/challenges/{s.challenge.id}/award")).status_code == 403
     for c in (company, civil):
         await c.aclose()
+
+
+async def test_the_award_form_is_prefilled_from_the_proposals_price_and_milestones(app):
+    from tests.factories_contracts import make_decided_proposal
+
+    s = await make_award_setting()
+    second = await make_decided_proposal(s.challenge, "selected", answers={
+        "approach": "Route ambulances by live traffic.",
+        "price": {"amount": 1_850_050, "currency": "EUR"},
+        "milestones": [
+            {"title": "Replay on last winter's calls", "amount": {"amount": 850_050, "currency": "EUR"},
+             "deliverable": "Replay report", "due_in_days": 30},
+            {"title": "Shadow pilot", "amount": {"amount": 1_000_000, "currency": "EUR"}, "deliverable": "Pilot report"},
+        ]})
+    officer = await _client(app, s.officer)
+    # Two proposals wait for an award: nothing is prefilled until the officer picks one.
+    plain = await officer.get(f"/challenges/{s.challenge.id}/award")
+    assert 'value="18500.50"' not in plain.text
+    assert f"/challenges/{s.challenge.id}/award?proposal_id={second.id}" in plain.text
+
+    filled = await officer.get(f"/challenges/{s.challenge.id}/award?proposal_id={second.id}")
+    assert filled.status_code == 200
+    assert f'<option value="{second.id}" selected>' in filled.text
+    assert 'name="price" type="text"\n      value="18500.50"' in filled.text
+    assert 'value="Replay on last winter\'s calls"' in filled.text or "Replay on last winter&#39;s calls" in filled.text
+    assert 'value="8500.50"' in filled.text and 'value="10000"' in filled.text and 'value="Pilot report"' in filled.text
+    starts_on = (now() + timedelta(days=11)).date()
+    assert f'value="{(starts_on + timedelta(days=30)).isoformat()}"' in filled.text  # due_in_days after the start
+    assert f'value="{(starts_on + timedelta(days=90)).isoformat()}"' in filled.text  # spread over the 90 days
+
+    # The officer may keep the values as they are: the award goes through with them.
+    csrf = await csrf_token(officer, f"/challenges/{s.challenge.id}/award")
+    values = dict(re.findall(r'name="((?:price|m\d_\w+))" type="\w+"\s+value="([^"]*)"', filled.text))
+    done = await officer.post(f"/challenges/{s.challenge.id}/award",
+                              data={"_csrf_token": csrf, "proposal_id": str(second.id), "language": "en", **values})
+    assert done.status_code == 303, done.text
+    award = await Award.objects().first()
+    assert award.amount_cents == 1_850_050 and award.proposal == second.id
+    await officer.aclose()

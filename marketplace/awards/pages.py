@@ -25,6 +25,7 @@ from marketplace.web.pages import convert, errors_by_field, form_text, page, see
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 MILESTONE_ROWS = 4
+MAX_MILESTONES = 20  # as schemas.AwardIn allows
 
 
 def _cents(text: str) -> int | str:
@@ -83,10 +84,39 @@ async def _officer_challenge(request, challenge_id: str):
     return challenge
 
 
+def _euros(cents: int | None) -> str:
+    """Cents to the euros the form shows ("12000", "12000.50")."""
+    if cents is None:
+        return ""
+    return str(cents // 100) if cents % 100 == 0 else f"{cents / 100:.2f}"
+
+
+async def _prefill(challenge, proposal_id: str) -> dict[str, str]:
+    """The form's values from the proposal's own price and milestones (the officer can change them)."""
+    terms = await services.proposed_terms(challenge, proposal_id)
+    form = {"proposal_id": proposal_id, "price": _euros(terms["price_cents"])}
+    for i, m in enumerate(terms["milestones"], start=1):
+        form.update({f"m{i}_title": m["title"], f"m{i}_amount": _euros(m["amount_cents"]),
+                     f"m{i}_due_date": m["due_date"].isoformat(), f"m{i}_deliverable": m["deliverable"]})
+    return form
+
+
+def _rows(form: dict[str, str]) -> range:
+    """Enough milestone rows for the values shown, at least MILESTONE_ROWS."""
+    used = [i for i in range(1, MAX_MILESTONES + 1) if any(form.get(f"m{i}_{k}") for k in ("title", "amount", "deliverable"))]
+    return range(1, max([MILESTONE_ROWS, *used]) + 1)
+
+
 @get("/challenges/{challenge_id:str}/award", opt=allow("procurement_officer"), include_in_schema=False)
-async def award_form(request: Request[Any, Any, Any], challenge_id: str) -> Template:
+async def award_form(request: Request[Any, Any, Any], challenge_id: str, proposal_id: str | None = None) -> Template:
+    """The form, prefilled with the chosen proposal's price and milestones (or the only selected one's)."""
     challenge = await _officer_challenge(request, challenge_id)
-    return page(request, "awards/award_form.html", **await _award_context(current(request), challenge))
+    context = await _award_context(current(request), challenge)
+    waiting = [str(p["id"]) for p in context["selected"] if p["status"] == "selected"]
+    chosen = proposal_id if proposal_id in waiting else (waiting[0] if len(waiting) == 1 else None)
+    form = await _prefill(challenge, chosen) if chosen else {}
+    context["rows"] = _rows(form)
+    return page(request, "awards/award_form.html", form=form, **context)
 
 
 @post("/challenges/{challenge_id:str}/award", opt=allow("procurement_officer"), include_in_schema=False)
@@ -94,7 +124,7 @@ async def award_submit(request: Request[Any, Any, Any], challenge_id: str, data:
     challenge = await _officer_challenge(request, challenge_id)
     form = {k: form_text(data, k, 2000) for k in data}
     milestones = []
-    for i in range(1, MILESTONE_ROWS + 1):
+    for i in range(1, MAX_MILESTONES + 1):
         if not any(form.get(f"m{i}_{k}", "").strip() for k in ("title", "amount", "due_date", "deliverable")):
             continue
         milestones.append({"title": form.get(f"m{i}_title", ""), "deliverable": form.get(f"m{i}_deliverable", ""),
@@ -111,8 +141,10 @@ async def award_submit(request: Request[Any, Any, Any], challenge_id: str, data:
             errors.setdefault(_form_field(e.field), _(e.message))
         if not errors:
             errors["_form"] = _(exc.detail)
+        context = await _award_context(current(request), challenge)
+        context["rows"] = _rows(form)
         return page(request, "awards/award_form.html", status_code=exc.status if exc.status >= 400 else 422,
-                    form=form, errors=errors, **await _award_context(current(request), challenge))
+                    form=form, errors=errors, **context)
     return see_other(f"/awards/{award.id}", _("Awarded. The standstill period runs until the date below."))
 
 

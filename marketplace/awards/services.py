@@ -9,6 +9,7 @@ with no open objection.
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -99,6 +100,51 @@ def _check_amounts(challenge: Challenge, data: schemas.AwardIn, already: int, st
     return errors
 
 
+def planned_start(moment=None):
+    """(end of the standstill, the experiment's first day) for an award made at `moment` (default: now)."""
+    moment = moment or now()
+    standstill_ends_at = moment + timedelta(days=get_settings().standstill_days)
+    return standstill_ends_at, (standstill_ends_at + timedelta(days=1)).date()
+
+
+async def proposed_terms(challenge: Challenge, proposal_id: Any) -> dict[str, Any]:
+    """The price and milestones the company proposed in its submitted answers (the latest stage that
+    asks for them wins), to prefill the award form: {"price_cents": int | None, "milestones": [...]},
+    each milestone with title, amount_cents, deliverable and a due date (its `due_in_days` after the
+    planned start, else spread evenly over the longest experiment allowed)."""
+    from marketplace.proposals.tables import ProposalStage
+
+    rows = await ProposalStage.select(ProposalStage.stage, ProposalStage.answers).where(
+        (ProposalStage.proposal == parse_id(proposal_id, "proposal")) & (ProposalStage.status == "submitted"))
+    try:
+        order = [s.key for s in engine.get(challenge.procedure_template, challenge.procedure_version).stages]
+    except KeyError:
+        order = []
+    rows.sort(key=lambda r: order.index(r["stage"]) if r["stage"] in order else len(order))
+    price, milestones = None, []
+    for row in rows:
+        try:
+            answers = json.loads(row["answers"] or "{}")
+        except ValueError:
+            continue
+        value = answers.get("price")
+        if isinstance(value, dict) and isinstance(value.get("amount"), int) and value["amount"] > 0:
+            price = value["amount"]
+        if isinstance(answers.get("milestones"), list) and answers["milestones"]:
+            milestones = [m for m in answers["milestones"] if isinstance(m, dict)]
+    _, starts_on = planned_start()
+    out = []
+    for i, m in enumerate(milestones[:20]):
+        amount = m.get("amount")
+        days = m.get("due_in_days")
+        if not (isinstance(days, int) and 0 < days <= challenge.max_duration_days):
+            days = max(1, challenge.max_duration_days * (i + 1) // len(milestones))
+        out.append({"title": str(m.get("title") or "")[:200], "deliverable": str(m.get("deliverable") or "")[:2000],
+                    "amount_cents": amount["amount"] if isinstance(amount, dict) and isinstance(amount.get("amount"), int)
+                    else None, "due_date": starts_on + timedelta(days=days)})
+    return {"price_cents": price, "milestones": out}
+
+
 async def award_proposal(principal: Principal, challenge_id: Any, data: schemas.AwardIn) -> schemas.AwardOut:
     """Award a `selected` proposal: all checks first, then everything in one transaction."""
     challenge = await get_challenge(challenge_id)
@@ -123,8 +169,7 @@ async def award_proposal(principal: Principal, challenge_id: Any, data: schemas.
     if limit is not None and await Award.count().where(Award.challenge == challenge.id) >= limit:
         raise Conflict(f"The procedure allows at most {limit} award(s) for this challenge.")
     moment = now()
-    standstill_ends_at = moment + timedelta(days=get_settings().standstill_days)
-    starts_on = (standstill_ends_at + timedelta(days=1)).date()
+    standstill_ends_at, starts_on = planned_start(moment)
     errors = _check_amounts(challenge, data, await awarded_total(challenge.id), starts_on)
     if errors:
         raise Invalid(errors)
