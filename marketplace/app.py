@@ -17,6 +17,7 @@ from litestar.template import TemplateConfig
 from marketplace.core import db
 from marketplace.core.auth import AuthenticationMiddleware, access
 from marketplace.core.errors import DomainError, FieldError, api_exception_handler
+from marketplace.core.headers import SecurityHeadersMiddleware
 from marketplace.core.locale import LocaleMiddleware
 from marketplace.core.logs import RequestLogMiddleware, configure_logging
 from marketplace.core.templating import TEMPLATE_DIR, configure
@@ -83,14 +84,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
             return api_exception_handler(request, exc)
         return page_exception_handler(request, exc)
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             *discover_routes(),
             create_static_files_router(path="/static", directories=[PACKAGE_DIR / "web" / "static"], opt={"allow": "public"},
                                        include_in_schema=False),
         ],
         guards=[access],
-        middleware=[RequestLogMiddleware(), AuthenticationMiddleware(), LocaleMiddleware()],
+        middleware=[AuthenticationMiddleware(), LocaleMiddleware()],
         exception_handlers={Exception: exception_handler},
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
@@ -118,3 +119,19 @@ def create_app(settings: Settings | None = None) -> Litestar:
         logging_config=None,  # configure_logging above: JSON lines or text, LOG_LEVEL
         debug=False,
     )
+    # Around everything Litestar answers, unknown paths and 405s included (route middleware is not).
+    app.asgi_handler = _outermost(app.asgi_handler, SecurityHeadersMiddleware(), RequestLogMiddleware())
+    return app
+
+
+def _outermost(inner, *middlewares):  # type: ignore[no-untyped-def]
+    """Wrap an ASGI app in `ASGIMiddleware`s for HTTP; the last one given ends up outermost."""
+    for middleware in middlewares:
+        def wrap(next_app, mw=middleware):  # type: ignore[no-untyped-def]
+            async def handler(scope, receive, send):  # type: ignore[no-untyped-def]
+                if scope["type"] != "http":
+                    return await next_app(scope, receive, send)
+                return await mw.handle(scope, receive, send, next_app)
+            return handler
+        inner = wrap(inner)
+    return inner

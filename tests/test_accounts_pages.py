@@ -159,3 +159,11 @@ async def test_pages_refuse_roles_that_may_not_see_them(client):
     refused = await client.post("/admin/organisations", data={"name": "Fake body", "country": "BE", "_csrf_token": token})
     assert refused.status_code == 403
     assert await Organisation.count().where(Organisation.name == "Fake body") == 0
+
+
+async def test_pages_and_api_answers_carry_security_headers(client):
+    for response in (await client.get("/signin"), await client.get("/api/v1/me"), await client.get("/nowhere")):
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+        assert response.headers["referrer-policy"] == "same-origin"

@@ -71,3 +71,9 @@ def test_text_format_is_readable():
     finally:
         configure_logging("INFO", "json")
     assert "INFO marketplace.test hello world" in stream.getvalue()
+
+
+async def test_unknown_paths_and_wrong_methods_are_logged_too(client, log_lines):
+    await client.get("/nowhere")
+    await client.delete("/signin")
+    assert [(line["path"], line["status"]) for line in request_lines(log_lines())] == [("/nowhere", 404), ("/signin", 405)]
