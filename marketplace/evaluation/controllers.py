@@ -85,4 +85,4 @@ class EvaluationController(Controller):
     @get("/challenges/{challenge_id:str}/ranking", opt=allow(*BUYER_TEAM_ROLES))
     async def ranking(self, request: Request[Any, Any, Any], challenge_id: str, stage: str | None = None) -> schemas.RankingOut:
         """Weighted totals, evaluator spread and rank of a stage's proposals."""
-        return await services.ranking(current(request), challenge_id, stage)
+        return await services.buyer_ranking(current(request), challenge_id, stage)

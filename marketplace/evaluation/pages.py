@@ -170,7 +170,7 @@ async def report_context(request: Request[Any, Any, Any], challenge_id: str, sta
     """Everything the evaluation report shows: criteria, evaluators, ranking, decisions and feedback."""
     principal = current(request)
     challenge = await services.buyer_challenge(principal, challenge_id)
-    ranking = await services.ranking(principal, challenge_id, stage)
+    ranking = await services.buyer_ranking(principal, challenge_id, stage)
     from marketplace.proposals.tables import Decision
 
     feedback = {str(d["proposal"]): d for d in await Decision.select().where(

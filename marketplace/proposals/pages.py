@@ -209,7 +209,7 @@ async def board(request: Request[Any, Any, Any], challenge_id: str, stage: str |
         evaluators = list((await evaluation.evaluators(challenge)).values())
         progress = await evaluation.progress(principal, challenge_id, key)
         if not sealed:
-            ranking = await evaluation.ranking(principal, challenge_id, key)
+            ranking = await evaluation.buyer_ranking(principal, challenge_id, key)
     can_decide = principal.has_role("civil_servant", organisation_id=str(challenge["buyer"]))
     return view(request, "proposals/board.html", challenge=challenge, procedure=template, stages=stages, key=key, items=items,
                 sealed=sealed, missing=missing, viewer=viewer, can_decide=can_decide, ranking=ranking, progress=progress,

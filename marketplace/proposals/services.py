@@ -280,8 +280,12 @@ async def proposal_view(principal: Principal, proposal_id: Any) -> tuple[dict, d
     viewer = await access.viewer_for(principal, challenge, proposal["company"])
     if viewer.kind == access.NOBODY or (viewer.kind == access.EVALUATOR and viewer.conflict):
         raise NotFound("proposal")
-    copies = await _working_copies(proposal["id"])
     stages = await stage_rows(challenge["id"])
+    current_row = stages.get(proposal["current_stage"])
+    if (viewer.kind == access.TEAM and proposal["status"] in ACTIVE and current_row is not None
+            and current_row["status"] == ChallengeStage.Status.open):
+        await _ensure_working_copy(proposal, challenge, proposal["current_stage"])  # pre-filled when the stage opens to them
+    copies = await _working_copies(proposal["id"])
     keys = visible_stage_keys(template_of(challenge), viewer, copies, stages, now())
     if not keys:
         raise NotFound("proposal")
