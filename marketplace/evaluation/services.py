@@ -242,13 +242,16 @@ def _stage_key(challenge: dict[str, Any], stage: str | None) -> str:
     return stage
 
 
-async def buyer_ranking(principal: Principal, challenge_id: Any, stage: str | None) -> schemas.RankingOut:
+async def ranking(principal: Principal, challenge_id: Any, stage: str | None) -> schemas.RankingOut:
     """The ranking, for the challenge's buyer team (404 for anyone else)."""
     challenge = await buyer_challenge(principal, challenge_id)
-    return await ranking(challenge["id"], stage)
+    return await stage_ranking(challenge["id"], stage)
 
 
-async def ranking(challenge_id: Any, stage: str | None) -> schemas.RankingOut:
+buyer_ranking = ranking
+
+
+async def stage_ranking(challenge_id: Any, stage: str | None) -> schemas.RankingOut:
     """Weighted totals, per-criterion means, the spread between evaluators, and the rank of a stage's
     proposals (409 while the stage is sealed). No authorisation here: callers check who is asking."""
     challenge = await get_challenge(challenge_id)
