@@ -90,7 +90,30 @@ async def _challenge_context(request: Request[Any, Any, Any], challenge_id: str)
         "can_follow": principal is not None and row["status"] in ("published", "awarded", "closed"),
         "can_cosponsor": bool(other_bodies) and row["status"] == "published",
         "procedure_template": template or engine.latest("light"),
+        "take_part": await _take_part(principal, row, out),
     }
+
+
+async def _take_part(principal: Any, row: dict, out: schemas.ChallengeOut) -> dict | None:
+    """For company and incubator members: their proposals on this challenge, and whether one may be started
+    (only while the first stage is open, for a company of theirs that has none yet)."""
+    if principal is None or not principal.has_role(*ASKERS) or row["status"] != "published":
+        return None
+    import uuid
+
+    from marketplace.proposals import access
+    from marketplace.proposals.tables import Proposal
+
+    companies = await access.team_companies(principal)
+    proposals = [] if not companies else await Proposal.select(
+        Proposal.id, Proposal.status, Proposal.company.name.as_alias("company_name")).where(
+        (Proposal.challenge == row["id"]) & Proposal.company.is_in([uuid.UUID(c) for c in companies])).order_by(Proposal.created_at)
+    first = out.stages[0] if out.stages else None
+    moment = now()
+    open_now = (first is not None and out.current_stage == first.key and first.status in ("open", "pending")
+                and parse_time(first.opens_at) <= moment < parse_time(first.closes_at))
+    return {"proposals": proposals, "has_company": bool(companies), "open_now": open_now,
+            "can_start": open_now and len(proposals) < len(companies), "closes": parse_time(first.closes_at) if first else None}
 
 
 @get("/challenges/{challenge_id:str}", opt=allow(PUBLIC), include_in_schema=False)
