@@ -61,3 +61,25 @@ async def test_buyer_team_and_visitors_see_no_start_button(client):
     assert "/propose" not in (await client.get(f"/challenges/{challenge.id}")).text
     servant = await signed_in_client(client, team.civil_servant)
     assert "/propose" not in (await servant.get(f"/challenges/{challenge.id}")).text
+
+
+async def test_buyer_team_is_led_to_the_board_reports_award_and_contracts(client):
+    team = await make_buyer_team()
+    challenge = await make_challenge(team.org, schedule={"expression_of_interest": now() + timedelta(hours=1)})
+    officer = await signed_in_client(client, team.officer)
+    page = (await officer.get(f"/challenges/{challenge.id}")).text
+    assert f'href="/challenges/{challenge.id}/board"' in page and f'href="/challenges/{challenge.id}/award"' in page
+    assert "/stages/expression_of_interest/report" not in page  # sealed until the deadline
+    with time_machine.travel(now() + timedelta(hours=2), tick=False):
+        page = (await officer.get(f"/challenges/{challenge.id}")).text
+    assert f'href="/challenges/{challenge.id}/stages/expression_of_interest/report"' in page
+
+
+async def test_civil_servant_gets_no_award_link_and_everyone_gets_the_brief(client):
+    team = await make_buyer_team()
+    challenge = await make_challenge(team.org)
+    public = (await client.get(f"/challenges/{challenge.id}")).text
+    assert f'href="/challenges/{challenge.id}/brief.pdf"' in public and "/board" not in public
+    servant = await signed_in_client(client, team.civil_servant)
+    page = (await servant.get(f"/challenges/{challenge.id}")).text
+    assert f'href="/challenges/{challenge.id}/board"' in page and "/award" not in page

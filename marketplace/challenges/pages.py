@@ -91,6 +91,22 @@ async def _challenge_context(request: Request[Any, Any, Any], challenge_id: str)
         "can_cosponsor": bool(other_bodies) and row["status"] == "published",
         "procedure_template": template or engine.latest("light"),
         "take_part": await _take_part(principal, row, out),
+        "team_links": await _team_links(principal, row, stages) if team else None,
+    }
+
+
+async def _team_links(principal: Any, row: dict, stages: list[dict]) -> dict:
+    """Where the buyer team goes next: the stage board, the evaluation report of each stage whose deadline
+    passed, the award form (procurement officers) and the challenge's awards and contracts."""
+    from marketplace.awards.tables import Award, Contract
+
+    moment = now()
+    return {
+        "board": row["status"] != "draft" and bool(stages),
+        "reports": [s for s in stages if s["closes"] is not None and s["closes"] <= moment],
+        "award": row["status"] == "published" and principal.has_role("procurement_officer", organisation_id=str(row["buyer"])),
+        "awards": await Award.select(Award.id, Award.company.name.as_alias("company_name")).where(Award.challenge == row["id"]),
+        "contracts": await Contract.select(Contract.id, Contract.number, Contract.status).where(Contract.challenge == row["id"]),
     }
 
 
