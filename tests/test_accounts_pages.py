@@ -82,6 +82,7 @@ async def test_wrong_password_on_the_page_then_rate_limited(client):
         assert "Wrong e-mail address or password." in wrong.text
     blocked = await client.post("/signin", data={"email": user.email, "password": PASSWORD, "_csrf_token": token})
     assert blocked.status_code == 429
+    assert blocked.headers["retry-after"] == "900"
     assert "Too many failed sign-in attempts" in blocked.text
     assert await WebSession.count() == 0
     with time_machine.travel(now() + timedelta(minutes=16)):

@@ -79,8 +79,8 @@ async def signin(request: Request[Any, Any, Any], data: Form) -> Any:
     try:
         user = await services.authenticate(email, password, client_ip(request))
     except DomainError as exc:
-        return page(request, "accounts/signin.html", status_code=exc.status, form={"email": email, "next": target},
-                    errors={"_form": _(exc.detail)})
+        return page(request, "accounts/signin.html", status_code=exc.status, headers=exc.headers,
+                    form={"email": email, "next": target}, errors={"_form": _(exc.detail)})
     return await _signed_in_redirect(request, user["id"], target)
 
 

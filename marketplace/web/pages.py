@@ -13,7 +13,8 @@ from marketplace.core import i18n
 from marketplace.core.errors import DomainError, FieldError
 
 
-def page(request: Request[Any, Any, Any], template: str, status_code: int = 200, **context: Any) -> Template:
+def page(request: Request[Any, Any, Any], template: str, status_code: int = 200, headers: dict[str, str] | None = None,
+         **context: Any) -> Template:
     """Render `templates/<template>` with the user, locale and current path."""
     context.setdefault("errors", {})
     context.setdefault("form", {})
@@ -23,6 +24,7 @@ def page(request: Request[Any, Any, Any], template: str, status_code: int = 200,
         context={"user": request.scope.get("user"), "locale": i18n.current_locale.get(), "path": request.url.path, **context},
         status_code=status_code,
         media_type="text/html",  # also when the handler is annotated `-> Any` (form posts that re-render)
+        headers=headers or {},
     )
 
 
