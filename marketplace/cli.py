@@ -120,6 +120,18 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit_verify(_: argparse.Namespace) -> int:
+    from marketplace.transparency.audit import verify
+
+    result = asyncio.run(_with_db(verify))
+    if result.ok:
+        print(f"Audit trail intact: {result.checked} events, hash chain verified.")
+        return 0
+    print(f"Audit trail broken at event #{result.broken_seq} (id {result.broken_id}): {result.reason}. "
+          f"{result.checked} events before it are intact.", file=sys.stderr)
+    return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="marketplace", description="The innovation procurement marketplace.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -137,6 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="run the background worker on its own")
     worker.add_argument("--interval", type=float, default=None)
     worker.set_defaults(func=cmd_worker)
+    audit = sub.add_parser("audit", help="the audit trail").add_subparsers(dest="audit_command", required=True)
+    audit.add_parser("verify", help="check the audit trail's hash chain; exits 1 naming the first broken event").set_defaults(
+        func=cmd_audit_verify)
     return parser
 
 

@@ -94,6 +94,9 @@ class Settings:
     log_format: str = "json"
     """`LOG_FORMAT`: `json` (one object per line, the default) or `text`."""
 
+    ocds_ocid_prefix: str = "ocds-mkt000"
+    """`OCDS_OCID_PREFIX`: the prefix of the open contracting ids published in the OCDS open data."""
+
     @property
     def is_postgres(self) -> bool:
         return self.database_url.startswith(("postgres://", "postgresql://"))
@@ -122,6 +125,7 @@ class Settings:
             secure_cookies=_flag(env, "MARKETPLACE_SECURE_COOKIES", base_url.startswith("https://")),
             log_level=_choice(env, "LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
             log_format=_choice(env, "LOG_FORMAT", "json", ("json", "text")).lower(),
+            ocds_ocid_prefix=env.get("OCDS_OCID_PREFIX") or "ocds-mkt000",
         )
 
 

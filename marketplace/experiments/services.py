@@ -24,6 +24,7 @@ from marketplace.experiments.tables import (
 )
 from marketplace.payments.payouts import create_payout, payout_out
 from marketplace.payments.tables import Payout
+from marketplace.transparency import audit
 
 REVIEWER_ROLES = ("civil_servant", "procurement_officer")
 MAX_REPORT = 20_000
@@ -145,6 +146,9 @@ async def submit_deliverable(principal: Principal, milestone_id: str, report: st
                 await DeliverableFile.insert(DeliverableFile(
                     deliverable=deliverable.id, filename=f.filename, content_type=f.content_type, size=len(f.content),
                     sha256=f.sha256, storage_name=name))
+            await audit.record(principal, "deliverable.submitted", "milestone", milestone["id"], {
+                "experiment": str(experiment["id"]), "version": version,
+                "files": [{"filename": f.filename, "sha256": f.sha256, "size": len(f.content)} for f in checked]})
             await notices.deliverable_submitted(experiment, milestone)
     except BaseException:
         for name in stored:
@@ -191,8 +195,13 @@ async def review_milestone(principal: Principal, milestone_id: str, data: schema
         await MilestoneReview.insert(MilestoneReview(
             milestone=milestone["id"], deliverable=latest["id"] if latest else None, decision=data.decision,
             feedback=feedback, reviewer=principal.user_id, reviewed_at=moment))
+        await audit.record(principal, "milestone.accepted" if data.decision == "accept" else "milestone.changes_requested",
+                           "milestone", milestone["id"], {"experiment": str(experiment["id"]), "deliverable": str(latest["id"]) if latest else None})
         if data.decision == "accept":
-            await create_payout(moved[0], experiment, moment)
+            payout = await create_payout(moved[0], experiment, moment)
+            await audit.record(principal, "payout.created", "payout", payout["id"], {
+                "milestone": str(milestone["id"]), "contract": str(experiment["contract_id"]) if experiment["contract_id"] else None,
+                "amount_cents": payout["amount_cents"], "currency": payout["currency"], "due_by": rfc3339(payout["due_by"])})
         await notices.milestone_reviewed(experiment, milestone, data.decision, feedback)
     return await milestone_out(milestone["id"])
 
@@ -204,13 +213,16 @@ async def record_outcome(principal: Principal, experiment_id: str, data: schemas
     experiment = await visible_experiment(principal, experiment_id)
     if not principal.has_role("civil_servant", organisation_id=str(experiment["buyer"])):
         raise Forbidden("Only the buyer's civil servants record an experiment's outcome.")
-    moved = await Experiment.update({
-        Experiment.status: Experiment.Status.finished, Experiment.outcome: data.result,
-        Experiment.learnings: data.learnings.strip(), Experiment.follow_on: data.follow_on,
-        Experiment.finished_at: now(), Experiment.decided_by: principal.user_id,
-    }).where((Experiment.id == experiment["id"]) & (Experiment.status == Experiment.Status.running)).returning(Experiment.id)
-    if not moved:
-        raise Conflict("The experiment's outcome is already recorded.", [FieldError("result", "is already recorded")])
+    async with transaction():
+        moved = await Experiment.update({
+            Experiment.status: Experiment.Status.finished, Experiment.outcome: data.result,
+            Experiment.learnings: data.learnings.strip(), Experiment.follow_on: data.follow_on,
+            Experiment.finished_at: now(), Experiment.decided_by: principal.user_id,
+        }).where((Experiment.id == experiment["id"]) & (Experiment.status == Experiment.Status.running)).returning(Experiment.id)
+        if not moved:
+            raise Conflict("The experiment's outcome is already recorded.", [FieldError("result", "is already recorded")])
+        await audit.record(principal, "experiment.finished", "experiment", experiment["id"],
+                           {"outcome": data.result, "follow_on": data.follow_on})
     return await experiment_out(experiment["id"])
 
 

@@ -103,6 +103,11 @@ async def apply_account_updated(account: dict) -> str:
     }).where(PaymentAccount.stripe_account_id == account["id"]).returning(PaymentAccount.organisation)
     if not updated:
         return "unknown account"
+    from marketplace.transparency import audit
+
+    await audit.record(None, "payment_account.updated", "organisation", updated[0]["organisation"], {
+        "account": account["id"], "payouts_enabled": bool(account.get("payouts_enabled")),
+        "details_submitted": bool(account.get("details_submitted"))})
     if account.get("payouts_enabled"):
         from marketplace.payments.payouts import wake_waiting_payouts
 

@@ -23,6 +23,7 @@ from marketplace.payments import clock, gateway
 from marketplace.payments.schemas import PayoutOut
 from marketplace.payments.tables import PaymentAccount, Payout
 from marketplace.settings import get_settings
+from marketplace.transparency import audit
 
 log = logging.getLogger("marketplace.payments")
 CLAIM = timedelta(minutes=5)
@@ -38,15 +39,16 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(60 * 2 ** max(attempts - 1, 0), 6 * 3600))
 
 
-async def create_payout(milestone: dict[str, Any], experiment: dict[str, Any], accepted_at: datetime) -> None:
+async def create_payout(milestone: dict[str, Any], experiment: dict[str, Any], accepted_at: datetime) -> dict[str, Any]:
     """Called inside the acceptance's transaction: the payout exists exactly when the milestone is accepted."""
     group = f"contract-{experiment['contract_id'] or experiment['id']}"
-    await Payout.insert(Payout(
+    inserted = await Payout.insert(Payout(
         milestone=milestone["id"], experiment=experiment["id"], contract_id=experiment["contract_id"],
         company=experiment["company"], buyer=experiment["buyer"], amount_cents=milestone["amount_cents"],
         currency=milestone["currency"], idempotency_key=f"payout-milestone-{milestone['id']}", transfer_group=group,
         accepted_at=accepted_at, due_by=clock.due_by(accepted_at), next_attempt_at=accepted_at,
-    ))
+    )).returning(*Payout.all_columns())
+    return inserted[0]
 
 
 def _due_condition(moment: datetime):
@@ -66,14 +68,17 @@ async def _claim(payout_id: object) -> dict[str, Any] | None:
 
 async def _wait(payout: dict[str, Any], reason: str, retry_in: timedelta, error: str = "", next_key: bool = False,
                 failed: bool = False) -> None:
-    await Payout.update({
-        Payout.status: Payout.Status.failed if failed else Payout.Status.waiting,
-        Payout.status_reason: reason,
-        Payout.last_error: error[:2000],
-        Payout.key_generation: payout["key_generation"] + (1 if next_key else 0),
-        Payout.next_attempt_at: now() + retry_in,
-        Payout.claimed_until: None,
-    }).where((Payout.id == payout["id"]) & (Payout.status != Payout.Status.paid))
+    async with transaction():
+        moved = await Payout.update({
+            Payout.status: Payout.Status.failed if failed else Payout.Status.waiting,
+            Payout.status_reason: reason,
+            Payout.last_error: error[:2000],
+            Payout.key_generation: payout["key_generation"] + (1 if next_key else 0),
+            Payout.next_attempt_at: now() + retry_in,
+            Payout.claimed_until: None,
+        }).where((Payout.id == payout["id"]) & (Payout.status != Payout.Status.paid)).returning(Payout.id)
+        if failed and moved:
+            await audit.record(None, "payout.failed", "payout", payout["id"], {"reason": reason})
 
 
 async def _record_transfer(payout_id: object, transfer_id: str) -> None:
@@ -84,12 +89,17 @@ async def _record_transfer(payout_id: object, transfer_id: str) -> None:
 
 async def _mark_paid(payout_id: object, transfer_id: str) -> bool:
     """Paid, once: only the first of the worker and the webhook records it and tells the company."""
-    done = await Payout.update({
-        Payout.status: Payout.Status.paid, Payout.status_reason: "", Payout.last_error: "",
-        Payout.stripe_transfer_id: transfer_id, Payout.paid_at: now(), Payout.claimed_until: None,
-    }).where((Payout.id == payout_id) & (Payout.status != Payout.Status.paid)).returning(*Payout.all_columns())
-    if done:
-        await _tell_company_paid(done[0])
+    async with transaction():
+        done = await Payout.update({
+            Payout.status: Payout.Status.paid, Payout.status_reason: "", Payout.last_error: "",
+            Payout.stripe_transfer_id: transfer_id, Payout.paid_at: now(), Payout.claimed_until: None,
+        }).where((Payout.id == payout_id) & (Payout.status != Payout.Status.paid)).returning(*Payout.all_columns())
+        if done:
+            row = done[0]
+            await audit.record(None, "payout.paid", "payout", row["id"], {
+                "transfer": transfer_id, "amount_cents": row["amount_cents"], "currency": row["currency"],
+                "paid_at": rfc3339(row["paid_at"]), "due_by": rfc3339(row["due_by"])})
+            await _tell_company_paid(row)
     return bool(done)
 
 
@@ -172,8 +182,10 @@ async def apply_transfer_event(transfer: dict[str, Any]) -> str:
     if payout is None:
         return "unknown payout"
     if transfer.get("reversed") or transfer.get("amount_reversed"):
-        await Payout.update({Payout.status: Payout.Status.failed, Payout.status_reason: REVERSED}).where(
-            Payout.id == payout["id"])
+        async with transaction():
+            await Payout.update({Payout.status: Payout.Status.failed, Payout.status_reason: REVERSED}).where(
+                Payout.id == payout["id"])
+            await audit.record(None, "payout.reversed", "payout", payout["id"], {"transfer": transfer.get("id")})
         return "reversed"
     if payout["status"] != Payout.Status.paid and await _mark_paid(payout["id"], transfer["id"]):
         return "paid"

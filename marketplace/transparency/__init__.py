@@ -1,0 +1,1 @@
+"""Transparency and audit: public outcomes, OCDS open data, and the hash-chained audit trail."""

@@ -1,0 +1,64 @@
+"""Transparency API: public outcomes, OCDS 1.1 open data, and the audit trail (platform admins)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from litestar import Controller, get
+
+from marketplace.core.auth import PUBLIC, allow
+from marketplace.core.errors import invalid
+from marketplace.transparency import audit, services
+from marketplace.transparency.tables import AuditEvent
+
+
+def parse_since(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise invalid("since", "is not an ISO 8601 date or date-time") from None
+    if moment.tzinfo is None:
+        from datetime import UTC
+
+        moment = moment.replace(tzinfo=UTC)
+    return moment
+
+
+class OutcomesController(Controller):
+    path = "/api/v1"
+    tags = ["transparency"]
+
+    @get("/outcomes", opt=allow(PUBLIC))
+    async def outcomes(self) -> dict[str, Any]:
+        """Closed and awarded challenges: aggregate counts, decisions per stage, awards and contracts,
+        experiment results, and median days to answer questions, decide stages and pay milestones."""
+        return {"items": await services.outcomes()}
+
+    @get("/opendata/ocds/releases", opt=allow(PUBLIC))
+    async def ocds_releases(self, since: str | None = None) -> dict[str, Any]:
+        """An OCDS 1.1 release package of every public contracting process (`?since=` an ISO date-time)."""
+        return await services.release_package(parse_since(since))
+
+    @get("/opendata/ocds/records/{ocid:str}", opt=allow(PUBLIC))
+    async def ocds_record(self, ocid: str) -> dict[str, Any]:
+        """The OCDS 1.1 record package of one contracting process: its releases and compiled release."""
+        return await services.record_package(ocid)
+
+    @get("/audit", opt=allow("platform_admin"))
+    async def audit_trail(self, subject: str | None = None, after: int = 0, limit: int = 100) -> dict[str, Any]:
+        """The audit trail in chain order (`?subject=type:id`, `?after=` a sequence number, `?limit=` up to 500),
+        each event with its previous hash and its own SHA-256 hash."""
+        if subject is not None and ":" not in subject:
+            raise invalid("subject", "must be type:id, for example payout:3f2c...")
+        if not 1 <= limit <= 500:
+            raise invalid("limit", "must be between 1 and 500")
+        query = AuditEvent.select().where(AuditEvent.seq > after)
+        if subject:
+            query = query.where(AuditEvent.subject == subject)
+        rows = await query.order_by(AuditEvent.seq).limit(limit + 1)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return {"items": [audit.event_out(r) for r in rows], "next_after": rows[-1]["seq"] if more else None}

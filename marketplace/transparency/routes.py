@@ -1,0 +1,4 @@
+from marketplace.transparency.controllers import OutcomesController
+from marketplace.transparency.pages import ROUTES as PAGES
+
+ROUTES = [OutcomesController, *PAGES]
