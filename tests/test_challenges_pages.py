@@ -81,6 +81,8 @@ async def test_company_asks_the_team_answers_and_the_public_reads_it_anonymously
     assert empty.status_code == 422
     asked = await company.post(f"/challenges/{challenge.id}/questions", data={"text": "Which languages must the triage support?", "_csrf_token": token})
     assert asked.status_code == 303
+    path, _, fragment = asked.headers["location"].partition("#")
+    assert "?notice=" in path and fragment == "questions"  # a query after the fragment would never reach the server
     question = await Question.objects().first()
 
     servant = await signed_in_client(await new_client(), team.civil_servant)
