@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from litestar import Request, get, post
 from litestar.response import Template
 
-from marketplace.challenges import schemas, services
+from marketplace.challenges import approval, schemas, services
 from marketplace.challenges.pages import Form, parse_time
 from marketplace.challenges.services import TEAM_ROLES
 from marketplace.challenges.tables import Challenge
@@ -35,6 +35,10 @@ def _from_local(name: str, value: str) -> datetime | None:
         return datetime.fromisoformat(value.strip()).replace(tzinfo=LOCAL).astimezone(ZoneInfo("UTC"))
     except ValueError:
         raise Invalid(FieldError(name, "is not a date and time")) from None
+
+
+def parse_time_or_none(value: datetime | None) -> datetime | None:
+    return as_utc(value) if value else None
 
 
 def _list(value: str) -> list[str]:
@@ -121,7 +125,10 @@ async def create_draft_page(request: Request[Any, Any, Any], data: Form) -> Any:
 async def edit_page(request: Request[Any, Any, Any], challenge_id: str) -> Template:
     row = await services.team_row(current(request), challenge_id)
     out = await services.challenge_out(row)
-    return _editor(request, form=_form_from_row(out), c=out, procedure_template=services._template_of(row))
+    return _editor(request, form=_form_from_row(out), c=out, procedure_template=services._template_of(row),
+                   approval_requested=parse_time_or_none(row["approval_requested_at"]),
+                   can_request=row["status"] == "draft" and current(request).has_role("civil_servant", organisation_id=str(row["buyer"])),
+                   can_approve=current(request).has_role("procurement_officer", organisation_id=str(row["buyer"])))
 
 
 @post("/challenges/{challenge_id:str}/edit", opt=allow(*TEAM_ROLES), include_in_schema=False)
@@ -167,10 +174,26 @@ async def publish_page(request: Request[Any, Any, Any], challenge_id: str, data:
     return see_other(f"/challenges/{challenge_id}", notice)
 
 
+@post("/challenges/{challenge_id:str}/request-approval", opt=allow("civil_servant"), include_in_schema=False)
+async def request_approval_page(request: Request[Any, Any, Any], challenge_id: str) -> Any:
+    """The civil servant's "Request approval" button: the buyer's procurement officers are told."""
+    try:
+        await approval.request_approval(current(request), challenge_id)
+    except DomainError as exc:
+        if exc.status in (403, 404):
+            raise
+        missing = ", ".join(_(e.field) for e in exc.errors or []) if exc.errors else _(exc.detail)
+        return see_other(f"/challenges/{challenge_id}/edit", _("Not sent yet. Still missing: %(missing)s", missing=missing)
+                         if exc.errors else missing)
+    return see_other(f"/challenges/{challenge_id}/edit", _("Approval requested: the procurement officers of your public body are told."))
+
+
 @get("/my/challenges", opt=allow(*TEAM_ROLES), include_in_schema=False)
 async def my_challenges_page(request: Request[Any, Any, Any]) -> Template:
-    """The challenges of the public bodies you work for, drafts included."""
-    bodies = current(request).organisations(*TEAM_ROLES)
+    """The challenges of the public bodies you work for, drafts included; for officers, the drafts awaiting approval."""
+    principal = current(request)
+    bodies = principal.organisations(*TEAM_ROLES)
     rows = await Challenge.select(Challenge.id, Challenge.title, Challenge.status, Challenge.updated_at, Challenge.buyer.name).where(
         Challenge.buyer.is_in(bodies)).order_by(Challenge.updated_at, ascending=False).limit(200)
-    return page(request, "challenges/mine.html", rows=rows)
+    return page(request, "challenges/mine.html", rows=rows, awaiting=await approval.awaiting_approval(principal),
+                can_create=principal.has_role("civil_servant"))

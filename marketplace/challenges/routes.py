@@ -11,6 +11,7 @@ ROUTES = [
     editor_pages.save_page,
     editor_pages.publish_form,
     editor_pages.publish_page,
+    editor_pages.request_approval_page,
     pages.catalogue_page,
     pages.challenge_page,
     pages.versions_page,

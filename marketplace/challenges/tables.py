@@ -2,7 +2,7 @@
 
 from enum import Enum
 
-from piccolo.columns import UUID, BigInt, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import UUID, BigInt, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -42,6 +42,8 @@ class Challenge(Table):
     publish_at = Timestamptz(null=True, default=None)
     published_at = Timestamptz(null=True, default=None, index=True)
     approved_by = ForeignKey(references=User, null=True)
+    approval_requested_at = Timestamptz(null=True, default=None)  # a civil servant asked the officers to approve the draft
+    approval_requested_by = ForeignKey(references=User, null=True, on_delete=OnDelete.set_null)
     closed_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
