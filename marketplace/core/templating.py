@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
 from babel.dates import format_date, format_datetime
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2.ext import Extension
 
 from marketplace.core import i18n
 from marketplace.core.clock import as_utc
@@ -37,9 +39,55 @@ def _fmt_money(amount_cents: int | None, currency: str = "EUR") -> str:
     return format_money(amount_cents, currency, i18n.current_locale.get())
 
 
+_TABLE_OPEN = re.compile(r"<table\b")
+_ALREADY_WRAPPED = re.compile(r'<div[^>]*class="table-wrap"[^>]*>\s*$')
+_CAPTION = re.compile(r"<caption([^>]*)>(.*?)</caption>", re.S)
+_CAPTION_ID = re.compile(r'\bid="([^"]*)"')
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def wrap_tables(source: str) -> str:
+    """Put every table in a focusable, labelled region that scrolls sideways, so wide tables never widen a phone's page.
+
+    The label is the table's caption (by id when it has one), otherwise "Table"."""
+    out: list[str] = []
+    pos = 0
+    for match in _TABLE_OPEN.finditer(source):
+        start = match.start()
+        out.append(source[pos:start])
+        pos = start
+        if _ALREADY_WRAPPED.search(source[max(0, start - 400):start]):
+            continue
+        end = source.find("</table>", start)
+        if end < 0:
+            continue
+        caption = _CAPTION.search(source, start, end)
+        if caption and (cid := _CAPTION_ID.search(caption.group(1))):
+            label = f'aria-labelledby="{cid.group(1)}"'
+        elif caption and _TAGS.sub("", caption.group(2)).strip():
+            label = f'aria-label="{_TAGS.sub("", caption.group(2)).strip()}"'
+        else:
+            label = "aria-label=\"{{ _('Table') }}\""
+        out.append(f'<div class="table-wrap" role="region" tabindex="0" {label}>')
+        out.append(source[start:end] + "</table></div>")
+        pos = end + len("</table>")
+    out.append(source[pos:])
+    return "".join(out)
+
+
+class TableWrapExtension(Extension):
+    """Pages only: documents (PDF) and e-mails keep their tables as written."""
+
+    def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
+        if name and (name.startswith("documents/") or name.startswith("mail/")):
+            return source
+        return wrap_tables(source) if "<table" in source else source
+
+
 def configure(env: Environment) -> Environment:
     """Add our translations, filters and globals to a Jinja environment."""
     env.add_extension("jinja2.ext.i18n")
+    env.add_extension(TableWrapExtension)
     env.install_gettext_callables(  # type: ignore[attr-defined]
         lambda message: i18n.translations(i18n.current_locale.get()).gettext(message),
         lambda s, p, n: i18n.translations(i18n.current_locale.get()).ngettext(s, p, n),
