@@ -29,6 +29,8 @@ async def test_a_company_through_two_stages_and_a_civil_servant_through_scoring_
         await founder.wait_for_url("**/proposals/*")
         assert await founder.get_by_label("Team").input_value() == "Two former call-takers and a speech scientist."
         await founder.get_by_label("Your idea in a nutshell").fill("A speech model flags life-threatening calls in 20 seconds.")
+        await founder.wait_for_selector("text=9 of at most 300 words")  # the live word counter
+        await founder.wait_for_selector(".autosave-status:has-text('Draft saved.')", timeout=15_000)  # autosaved, no click
         await assert_accessible(founder)
         await founder.get_by_role("button", name="Submit this stage").click()
         await founder.wait_for_selector("#f-motivation-error")
