@@ -62,6 +62,8 @@ async def test_incubator_sees_its_consenting_portfolio_payouts_only(client):
     assert page.status_code == 200
     assert "Payments" in page.text and "Milestone 1" in page.text and "agreed to be in your portfolio" in page.text
     assert "1,234.00" not in page.text and "What you owe" not in page.text
+    # Read only: no links to the parties' experiment, contract or payment statement.
+    assert "/experiments/" + str(_experiment_id) not in page.text and "/payments/statements/" not in page.text
 
 
 async def test_payments_refuses_people_without_an_organisation(client):
@@ -102,3 +104,11 @@ async def test_tables_sit_in_a_focusable_scroll_region_on_phones(client):
         page = (await buyer.get(path)).text
         assert page.count("<table") == page.count('class="table-wrap" role="region"'), path
         assert 'tabindex="0" style="overflow-x:auto"' in page
+    # The sandbox's onboarding page wraps its long account ids instead of widening the page.
+    from tests.factories_payments import stripe
+
+    account = await stripe().v1.accounts.create_async({"type": "express", "country": "BE", "email": "long@example.be"})
+    link = await stripe().v1.account_links.create_async(
+        {"account": account.id, "type": "account_onboarding", "refresh_url": "http://testserver/r", "return_url": "http://testserver/d"})
+    onboarding = await client.get(httpx.URL(link.url).path)
+    assert 'style="overflow-wrap:anywhere"' in onboarding.text

@@ -111,7 +111,7 @@ async def dashboard(request: Request[Any, Any, Any]) -> Template:
     return page(request, "payments/dashboard.html", overdue=[i for i in open_items if i["payout"].days_left < 0],
                 due=[i for i in open_items if i["payout"].days_left >= 0], paid=[i for i in items if i["payout"].status == "paid"],
                 companies=companies, accounts=accounts, running=running, as_date=as_date, owed=owed,
-                is_buyer=bool(buyer_orgs), is_incubator=principal.has_role("incubator_member"), portfolio=portfolio,
+                is_buyer=bool(buyer_orgs), own_orgs=set(own), is_incubator=principal.has_role("incubator_member"), portfolio=portfolio,
                 org_names={str(o["id"]): o["name"] for o in await Organisation.select(Organisation.id, Organisation.name).where(Organisation.id.is_in(orgs))})
 
 
