@@ -77,13 +77,20 @@ async def test_loser_objects_buyer_answers_then_both_sign_on_the_contract_page(a
     assert "Sign for the buyer" in page.text and contract.document_sha256 in page.text
     pdf = await officer.get(f"/contracts/{contract.id}/document.pdf")
     assert pdf.headers["content-type"] == "application/pdf"
-    assert (await officer.post(f"/contracts/{contract.id}/sign", data={"_csrf_token": csrf, "party": "buyer",
+    unconfirmed = await officer.post(f"/contracts/{contract.id}/sign", data={
+        "_csrf_token": csrf, "party": "buyer", "document_sha256": contract.document_sha256})
+    assert unconfirmed.status_code == 422  # the confirmation box was not ticked: refused next to it
+    assert 'id="confirm-buyer-error"' in unconfirmed.text and "Confirm that you have read the contract" in unconfirmed.text
+    assert 'aria-describedby="confirm-buyer-error"' in unconfirmed.text
+    assert (await Contract.objects().first()).status == "issued"
+    assert (await officer.post(f"/contracts/{contract.id}/sign", data={"_csrf_token": csrf, "party": "buyer", "confirm": "yes",
                                                                        "document_sha256": contract.document_sha256})).status_code == 303
     winner = await _client(app, s.winner_member)
     page = await winner.get(f"/contracts/{contract.id}")
     assert "Sign for the company" in page.text and "Marc Dubois" in page.text
     csrf_w = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
-    signed = await winner.post(f"/contracts/{contract.id}/sign", data={"_csrf_token": csrf_w, "party": "company",
+    assert 'name="confirm" value="yes" required' in page.text and "I have read the contract (PDF)" in page.text
+    signed = await winner.post(f"/contracts/{contract.id}/sign", data={"_csrf_token": csrf_w, "party": "company", "confirm": "yes",
                                                                        "document_sha256": contract.document_sha256})
     assert signed.status_code == 303
     assert (await Contract.objects().first()).status == "active"

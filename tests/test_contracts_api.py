@@ -113,7 +113,10 @@ async def test_both_parties_sign_and_the_contract_becomes_active(client):
     url = f"/api/v1/contracts/{contract_id}/signatures"
     sha = (await client.get(f"/api/v1/contracts/{contract_id}", headers=await token_for(s.officer))).json()["document_sha256"]
 
-    first = await client.post(url, json={"party": "buyer", "document_sha256": sha}, headers=await token_for(s.officer))
+    unread = await client.post(url, json={"party": "buyer", "confirm": False}, headers=await token_for(s.officer))
+    assert unread.status_code == 422 and unread.json()["errors"][0]["field"] == "confirm"  # an explicit "no" is refused
+    first = await client.post(url, json={"party": "buyer", "document_sha256": sha, "confirm": True},
+                              headers=await token_for(s.officer))
     assert first.status_code == 201, first.text
     assert first.json()["status"] == "issued"
     assert first.json()["signatures"][0] | {"signed_at": None} == {

@@ -158,6 +158,8 @@ async def sign_contract(principal: Principal, contract_id: Any, data: schemas.Si
         raise Forbidden("Only a procurement officer of the buyer or a member of the company can sign this contract.")
     if data.party is None and len(allowed) > 1:
         raise Invalid(FieldError("party", "say whether you sign for the buyer or the company"))
+    if data.confirm is False:
+        raise Invalid(FieldError("confirm", "confirm that you have read the contract (PDF) before signing"))
     party = data.party or allowed[0]
     if contract.status == Contract.Status.draft:
         raise Conflict("The contract is not issued yet: it can be signed once the standstill period has ended.")

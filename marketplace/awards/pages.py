@@ -213,6 +213,10 @@ async def _ready_to_award(principal) -> list[dict]:
 
 @get("/contracts/{contract_id:str}", opt=allow(SIGNED_IN), include_in_schema=False)
 async def contract_page(request: Request[Any, Any, Any], contract_id: str) -> Template:
+    return await _contract_page(request, contract_id)
+
+
+async def _contract_page(request: Request[Any, Any, Any], contract_id: str, errors: dict[str, str] | None = None) -> Template:
     principal = current(request)
     row = await contracts.visible_contract(principal, contract_id)
     contract = await contracts.contract_out(row)
@@ -221,8 +225,8 @@ async def contract_page(request: Request[Any, Any, Any], contract_id: str) -> Te
     challenge = await services.get_challenge(row.challenge)
     signed_at = {s["party"]: s["signed_at"] for s in await Signature.select(Signature.party, Signature.signed_at).where(
         Signature.contract == row.id)}
-    return page(request, "awards/contract.html", contract=contract, challenge=challenge, can_sign=can_sign,
-                signed_at=signed_at)
+    return page(request, "awards/contract.html", status_code=422 if errors else 200, contract=contract,
+                challenge=challenge, can_sign=can_sign, signed_at=signed_at, errors=errors or {})
 
 
 @get("/contracts/{contract_id:str}/document.pdf", opt=allow(SIGNED_IN), include_in_schema=False,
@@ -236,8 +240,11 @@ async def contract_pdf(request: Request[Any, Any, Any], contract_id: str) -> Res
 async def contract_sign(request: Request[Any, Any, Any], contract_id: str, data: Form) -> Any:
     party = form_text(data, "party", 10) or None
     sha = form_text(data, "document_sha256", 64) or None
+    if form_text(data, "confirm", 10) != "yes":  # the page asks every signer to confirm having read the PDF
+        return await _contract_page(request, contract_id, errors={
+            f"confirm-{party or 'any'}": _("Confirm that you have read the contract (PDF) before signing.")})
     try:
-        payload = convert({"party": party, "document_sha256": sha}, schemas.SignatureIn)
+        payload = convert({"party": party, "document_sha256": sha, "confirm": True}, schemas.SignatureIn)
         result = await contracts.sign_contract(current(request), contract_id, payload, client_ip(request))
     except DomainError as exc:
         return see_other(f"/contracts/{contract_id}", _("Not signed: %(reason)s") % {"reason": "; ".join(errors_by_field(exc).values())})

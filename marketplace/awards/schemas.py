@@ -41,6 +41,7 @@ class AnswerIn(Strict):
 class SignatureIn(Strict):
     party: Literal["buyer", "company"] | None = None
     document_sha256: Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")] | None = None
+    confirm: bool | None = None  # "I have read the contract": the page requires it; false is refused
 
 
 class PartyOut(msgspec.Struct):
