@@ -147,3 +147,26 @@ async def test_the_award_form_is_prefilled_from_the_proposals_price_and_mileston
     award = await Award.objects().first()
     assert award.amount_cents == 1_850_050 and award.proposal == second.id
     await officer.aclose()
+
+
+async def test_officer_upholds_an_objection_on_the_page_and_the_award_is_cancelled(app):
+    s = await make_award_setting()
+    officer = await _client(app, s.officer)
+    csrf = await csrf_token(officer, f"/challenges/{s.challenge.id}/award")
+    award_url = (await officer.post(f"/challenges/{s.challenge.id}/award", data=_form(s, csrf))).headers["location"].split("?")[0]
+    loser = await _client(app, s.loser_member)
+    csrf_l = re.search(r'name="_csrf_token" value="([^"]+)"', (await loser.get(award_url)).text).group(1)
+    await loser.post(f"{award_url}/objections", data={"_csrf_token": csrf_l, "text": "The scores were swapped."})
+
+    view = await officer.get(award_url)
+    assert "Uphold this objection and cancel the award" in view.text
+    objection_id = re.search(r'action="/objections/([^/]+)/answer"', view.text).group(1)
+    done = await officer.post(f"/objections/{objection_id}/answer",
+                              data={"_csrf_token": csrf, "text": "Right: they were.", "upheld": "yes"})
+    assert done.status_code == 303 and "upheld" in done.headers["location"]
+    assert (await Award.objects().first()).status == "cancelled"
+    assert "Annulée : une contestation a été jugée fondée" in (await loser.get(award_url)).text
+    listing = await officer.get("/contracts")
+    assert f"/challenges/{s.challenge.id}/award" not in listing.text  # its only proposal cannot be awarded again
+    for c in (officer, loser):
+        await c.aclose()

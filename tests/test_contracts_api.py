@@ -177,3 +177,43 @@ async def test_two_awards_on_one_challenge_get_two_numbered_contracts(client):
     assert response.status_code == 201
     numbers = [c["number"] for c in await Contract.select(Contract.number)]
     assert len(set(numbers)) == 2
+
+
+async def test_an_upheld_objection_cancels_the_award_and_everyone_is_told(client):
+    from marketplace.awards.tables import Award
+    from marketplace.challenges.tables import Challenge
+    from marketplace.proposals.tables import Proposal
+
+    s = await _awarded(client)
+    award_id = s.award["id"]
+    objection = await client.post(f"/api/v1/awards/{award_id}/objections", json={"text": "Our score was miscounted."},
+                                  headers=await token_for(s.loser_member))
+    url = f"/api/v1/objections/{objection.json()['id']}/answer"
+    refused = await client.post(url, json={"text": "Upheld.", "upheld": True}, headers=await token_for(s.winner_member))
+    assert refused.status_code == 403
+    upheld = await client.post(url, json={"text": "You are right: the pitch scores were swapped.", "upheld": True},
+                               headers=await token_for(s.officer))
+    assert upheld.status_code == 201, upheld.text
+    assert upheld.json()["status"] == "upheld"
+
+    assert (await Award.objects().where(Award.id == award_id).first()).status == "cancelled"
+    assert (await Contract.objects().where(Contract.award == award_id).first()).status == "cancelled"
+    assert (await Proposal.objects().where(Proposal.id == s.winner.id).first()).status == "selected"
+    assert (await Challenge.objects().where(Challenge.id == s.challenge.id).first()).status == "published"
+    told = {m["to_address"] for m in await OutboxMessage.select(OutboxMessage.to_address).where(
+        OutboxMessage.kind == "award_cancelled")}
+    assert told == {s.officer.email, s.civil_servant.email, s.winner_member.email, s.loser_member.email}
+    french = await OutboxMessage.objects().where((OutboxMessage.kind == "award_cancelled")
+                                                 & (OutboxMessage.to_address == s.loser_member.email)).first()
+    assert "annulée" in french.subject and "the pitch scores were swapped" in french.body_text
+    assert await _after_standstill() == 0  # no contract for a cancelled award
+
+    public = (await client.get(f"/api/v1/awards/{award_id}")).json()
+    assert public["status"] == "cancelled"
+    again = await client.post(f"/api/v1/challenges/{s.challenge.id}/awards", json=award_body(s.winner),
+                              headers=await token_for(s.officer))
+    assert again.status_code == 409 and "upheld objection" in again.json()["detail"]
+    other = await make_decided_proposal(s.challenge, "selected")
+    fresh = await client.post(f"/api/v1/challenges/{s.challenge.id}/awards", json=award_body(other, amounts=(3_000_000,)),
+                              headers=await token_for(s.officer))
+    assert fresh.status_code == 201, fresh.text  # the cancelled award no longer counts against the cap

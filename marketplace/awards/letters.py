@@ -107,6 +107,19 @@ async def tell_objector_of_answer(award: Award, objection: Objection) -> None:
                 f"/awards/{award.id}", challenge=challenge.title, answer=objection.answer)
 
 
+async def tell_award_cancelled(award: Award, objection: Objection) -> None:
+    """An objection was upheld: the winner, every other bidder and the buyer team learn the award is cancelled."""
+    challenge = await Challenge.objects().where(Challenge.id == award.challenge).first()
+    bidders = await Proposal.select(Proposal.company).where(
+        (Proposal.challenge == award.challenge) & Proposal.status.is_in(["selected", "rejected", "awarded"]))
+    companies = list(dict.fromkeys([award.company, *[r["company"] for r in bidders]]))
+    people = await members(award.buyer, "procurement_officer", "civil_servant")
+    for company in companies:
+        people += await members(company, "company_member")
+    await _tell(people, "award_cancelled", "award_cancelled", "The award of “%(challenge)s” is cancelled",
+                f"/awards/{award.id}", challenge=challenge.title, answer=objection.answer)
+
+
 async def tell_parties_contract(contract: Any, kind: str, title: str) -> None:
     """Contract issued (both sign) or active (the experiment starts): every party is told."""
     challenge = await Challenge.objects().where(Challenge.id == contract.challenge).first()

@@ -58,7 +58,9 @@ async def _award_context(principal, challenge) -> dict[str, Any]:
             Decision.proposal.is_in([p["id"] for p in selected] or [uuid.uuid4()])).order_by(Decision.decided_at):
         feedback[str(row["proposal"])] = row["feedback"]
     awards = await services.list_awards(challenge.id)
-    total = sum(a.amount.amount for a in awards)
+    total = sum(a.amount.amount for a in awards if a.status != Award.Status.cancelled)
+    cancelled = {a.proposal_id for a in awards if a.status == Award.Status.cancelled}
+    selected = [p for p in selected if str(p["id"]) not in cancelled]  # an upheld objection ended their award
     return {"challenge": challenge, "selected": selected, "feedback": feedback, "awards": awards,
             "left_cents": max(challenge.budget_cap_cents - total, 0), "ranking": await _ranking(principal, challenge),
             "rows": range(1, MILESTONE_ROWS + 1), "stage": await services.last_stage(challenge)}
@@ -183,10 +185,13 @@ async def answer_submit(request: Request[Any, Any, Any], objection_id: str, data
     objection = await Objection.select(Objection.award).where(Objection.id == parse_id(objection_id, "objection")).first()
     target = f"/awards/{objection['award']}" if objection else "/contracts"
     try:
-        payload = convert({"text": form_text(data, "text", 10_000).strip()}, schemas.AnswerIn)
+        upheld = form_text(data, "upheld", 10) == "yes"
+        payload = convert({"text": form_text(data, "text", 10_000).strip(), "upheld": upheld}, schemas.AnswerIn)
         await services.answer_objection(current(request), objection_id, payload)
     except DomainError as exc:
         return see_other(target, _("The answer was not recorded: %(reason)s") % {"reason": "; ".join(errors_by_field(exc).values())})
+    if upheld:
+        return see_other(target, _("The objection is upheld: the award is cancelled and everyone concerned is told."))
     return see_other(target, _("Your answer is sent to the company."))
 
 
@@ -206,8 +211,10 @@ async def _ready_to_award(principal) -> list[dict]:
     bodies = [uuid.UUID(o) for o in principal.organisations("procurement_officer")]
     if not bodies:
         return []
+    cancelled = [r["proposal"] for r in await Award.select(Award.proposal).where(Award.status == Award.Status.cancelled)]
     rows = await Proposal.select(Proposal.challenge.id, Proposal.challenge.title).where(
-        (Proposal.status == Proposal.Status.selected) & Proposal.challenge.buyer.is_in(bodies))
+        (Proposal.status == Proposal.Status.selected) & Proposal.challenge.buyer.is_in(bodies)
+        & Proposal.id.not_in(cancelled or [uuid.uuid4()]))
     return list({str(r["challenge.id"]): {"id": r["challenge.id"], "title": r["challenge.title"]} for r in rows}.values())
 
 

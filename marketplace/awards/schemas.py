@@ -36,6 +36,7 @@ class ObjectionIn(Strict):
 
 class AnswerIn(Strict):
     text: Text
+    upheld: bool = False  # the objection is right: the award is cancelled (during the standstill only)
 
 
 class SignatureIn(Strict):

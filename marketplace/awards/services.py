@@ -65,7 +65,8 @@ def max_awards(challenge: Challenge) -> int | None:
 
 
 async def awarded_total(challenge_id: Any) -> int:
-    rows = await Award.select(Award.amount_cents).where(Award.challenge == challenge_id)
+    rows = await Award.select(Award.amount_cents).where(
+        (Award.challenge == challenge_id) & (Award.status != Award.Status.cancelled))
     return sum(r["amount_cents"] for r in rows)
 
 
@@ -160,13 +161,18 @@ async def award_proposal(principal: Principal, challenge_id: Any, data: schemas.
     stage = await last_stage(challenge)
     if stage is None or stage["status"] != ChallengeStage.Status.decided:
         raise Conflict("The last stage has not been decided yet: award once every proposal has its decision.")
-    if await Award.exists().where(Award.proposal == proposal.id):
+    earlier = await Award.select(Award.status).where(Award.proposal == proposal.id).first()
+    if earlier and earlier["status"] == Award.Status.cancelled:
+        raise Conflict("This proposal's award was cancelled after an upheld objection: it cannot be awarded again.",
+                       [FieldError("proposal_id", "had its award cancelled after an upheld objection")])
+    if earlier:
         raise Conflict("This proposal is already awarded.", [FieldError("proposal_id", "is already awarded")])
     if proposal.status != Proposal.Status.selected:
         raise Conflict(f"Only a proposal selected at the last stage can be awarded; this one is {proposal.status}.",
                        [FieldError("proposal_id", f"is {proposal.status}, not selected")])
     limit = max_awards(challenge)
-    if limit is not None and await Award.count().where(Award.challenge == challenge.id) >= limit:
+    if limit is not None and await Award.count().where(
+            (Award.challenge == challenge.id) & (Award.status != Award.Status.cancelled)) >= limit:
         raise Conflict(f"The procedure allows at most {limit} award(s) for this challenge.")
     moment = now()
     standstill_ends_at, starts_on = planned_start(moment)
@@ -296,23 +302,51 @@ async def list_objections(principal: Principal, award_id: Any) -> list[schemas.O
 
 
 async def answer_objection(principal: Principal, objection_id: Any, data: schemas.AnswerIn) -> schemas.ObjectionOut:
-    """The buyer answers an objection in writing; the objecting company is told."""
+    """The buyer answers an objection in writing; the objecting company is told. An objection answered
+    as `upheld` cancels the award (see `cancel_award`): only while the award is in its standstill."""
     objection = await Objection.objects().where(Objection.id == parse_id(objection_id, "objection")).first()
     if objection is None:
         raise NotFound("objection")
     award = await get_award(objection.award)
     if not can_answer(principal, award):
         raise Forbidden("Only a civil servant or procurement officer of the buyer can answer an objection.")
+    if data.upheld and award.status != Award.Status.standstill:
+        raise Conflict(f"The award is {award.status}: an objection can be upheld only before the contract is issued.",
+                       [FieldError("upheld", "is too late: the award is no longer in its standstill")])
     async with transaction():
+        status = Objection.Status.upheld if data.upheld else Objection.Status.answered
         done = await Objection.update({
-            Objection.status: Objection.Status.answered, Objection.answer: data.text.strip(),
+            Objection.status: status, Objection.answer: data.text.strip(),
             Objection.answered_by: uuid.UUID(principal.user_id), Objection.answered_at: now(),
         }).where((Objection.id == objection.id) & (Objection.status == Objection.Status.open)).returning(Objection.id)
         if not done:
             raise Conflict("This objection has already been answered.")
         objection = await Objection.objects().where(Objection.id == objection.id).first()
         await letters.tell_objector_of_answer(award, objection)
+        if data.upheld:
+            await cancel_award(award, objection)
     return objection_out(objection)
+
+
+async def cancel_award(award: Award, objection: Objection) -> None:
+    """An upheld objection: the award is cancelled (its draft contract too), the proposal is `selected`
+    again, the challenge is `published` again when no award remains, and everyone concerned is told.
+    Runs inside the caller's transaction. The proposals and challenges domains have no reversal
+    service, so the two conditional updates are made here, on their tables."""
+    done = await Award.update({Award.status: Award.Status.cancelled}).where(
+        (Award.id == award.id) & (Award.status == Award.Status.standstill)).returning(Award.id)
+    if not done:
+        raise Conflict("The contract was issued meanwhile: the objection can no longer be upheld.")
+    await Contract.update({Contract.status: Contract.Status.cancelled}).where(
+        (Contract.award == award.id) & (Contract.status == Contract.Status.draft))
+    await Proposal.update({Proposal.status: Proposal.Status.selected, Proposal.updated_at: now()}).where(
+        (Proposal.id == award.proposal) & (Proposal.status == Proposal.Status.awarded))
+    if not await Award.exists().where((Award.challenge == award.challenge) & (Award.status != Award.Status.cancelled)):
+        await Challenge.update({Challenge.status: Challenge.Status.published, Challenge.closed_at: None,
+                                Challenge.updated_at: now()}).where(
+            (Challenge.id == award.challenge) & (Challenge.status == Challenge.Status.awarded))
+    award.status = Award.Status.cancelled
+    await letters.tell_award_cancelled(award, objection)
 
 
 async def letter_for(principal: Principal, proposal_id: Any):

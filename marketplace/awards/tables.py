@@ -18,6 +18,7 @@ class Award(Table):
     class Status(str, Enum):
         standstill = "standstill"  # rejected bidders may object until standstill_ends_at
         contracted = "contracted"  # the standstill ended with no open objection: the contract is issued
+        cancelled = "cancelled"  # an objection was upheld: no contract; the proposal is selected again
 
     id = UUID(primary_key=True)
     challenge = ForeignKey(references=Challenge, index=True)
@@ -50,6 +51,7 @@ class Objection(Table):
     class Status(str, Enum):
         open = "open"
         answered = "answered"
+        upheld = "upheld"  # answered and found right: the award is cancelled
 
     id = UUID(primary_key=True)
     award = ForeignKey(references=Award, index=True)
@@ -68,6 +70,7 @@ class Contract(Table):
         draft = "draft"  # awarded, waiting for the standstill to end
         issued = "issued"  # the document exists; waiting for both signatures
         active = "active"  # both parties signed; the experiment runs
+        cancelled = "cancelled"  # its award was cancelled (an upheld objection) before it was issued
 
     id = UUID(primary_key=True)
     award = ForeignKey(references=Award, unique=True)
