@@ -170,3 +170,37 @@ async def test_officer_upholds_an_objection_on_the_page_and_the_award_is_cancell
     assert f"/challenges/{s.challenge.id}/award" not in listing.text  # its only proposal cannot be awarded again
     for c in (officer, loser):
         await c.aclose()
+
+
+async def test_award_and_contract_pages_show_local_dates_and_scrollable_tables_and_the_links(app):
+    from marketplace.awards.services import links_for_proposal
+    from marketplace.mail.tables import OutboxMessage
+
+    s = await make_award_setting()
+    officer = await _client(app, s.officer)
+    csrf = await csrf_token(officer, f"/challenges/{s.challenge.id}/award")
+    award_url = (await officer.post(f"/challenges/{s.challenge.id}/award", data=_form(s, csrf))).headers["location"].split("?")[0]
+    award = await Award.objects().first()
+    due = (now() + timedelta(days=40)).date()
+    view = (await officer.get(award_url)).text
+    assert f">{due.isoformat()}<" not in view and f'<time datetime="{due.isoformat()}">' in view
+    assert f"{due.day} {due.strftime('%B')} {due.year}" in view  # "9 January 2027", the user's locale
+    assert 'class="table-wrap"' in view and "overflow-x:auto" in view
+
+    contract = await Contract.objects().first()
+    links = await links_for_proposal(s.winner.id)
+    assert links == {"award": award_url, "contract": f"/contracts/{contract.id}", "letter": f"/letters/{s.winner.id}.pdf"}
+    assert await links_for_proposal(s.loser.id) == {"letter": f"/letters/{s.loser.id}.pdf"}
+    mail = await OutboxMessage.objects().where(OutboxMessage.kind == "award_won").first()
+    assert f"/contracts/{contract.id}" in mail.body_text
+
+    winner = await _client(app, s.winner_member)
+    listing = (await winner.get("/contracts")).text
+    assert f"/letters/{s.winner.id}.pdf" in listing and award_url in listing
+    with time_machine.travel(now() + timedelta(days=11), tick=False):
+        await issue_due_contracts()
+    page = (await winner.get(f"/contracts/{contract.id}")).text
+    assert f"{award.starts_on.day} {award.starts_on.strftime('%B')} {award.starts_on.year}" in page
+    assert f">{award.starts_on.isoformat()}" not in page and 'class="table-wrap"' in page
+    for c in (officer, winner):
+        await c.aclose()

@@ -10,7 +10,7 @@ import logging
 from typing import Any
 
 from marketplace.accounts.tables import Membership, Organisation
-from marketplace.awards.tables import Award, AwardMilestone, Objection
+from marketplace.awards.tables import Award, AwardMilestone, Contract, Objection
 from marketplace.challenges.tables import Challenge
 from marketplace.core.clock import now
 from marketplace.core.i18n import LOCALES, translations
@@ -70,9 +70,10 @@ async def tell_bidders(award: Award, challenge: Challenge) -> None:
         reference=challenge.title[:80], challenge=challenge, buyer=buyer, company=company, award=award,
         milestones=milestones, feedback=await feedback_of(award.proposal), today=now().date(),
     )
+    contract = await Contract.select(Contract.id).where(Contract.award == award.id).first()
     await _tell(winners, "award_won", "award_won", "Your proposal for “%(challenge)s” is awarded", link,
                 challenge=challenge.title, buyer=buyer.name, standstill_ends_at=award.standstill_ends_at,
-                letter=f"/letters/{award.proposal}.pdf")
+                letter=f"/letters/{award.proposal}.pdf", contract=f"/contracts/{contract['id']}" if contract else "")
 
     rejected = await Proposal.select(Proposal.id, Proposal.company).where(
         (Proposal.challenge == challenge.id) & (Proposal.status == Proposal.Status.rejected))

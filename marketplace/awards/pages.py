@@ -4,6 +4,7 @@ contract page with its PDF and the signature button, and the letters. Work witho
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
@@ -164,6 +165,7 @@ async def award_page(request: Request[Any, Any, Any], award_id: str) -> Template
         query = query.where(Objection.company == (uuid.UUID(objector) if objector else uuid.uuid4()))
     in_standstill = award_row.status == Award.Status.standstill and as_utc(award_row.standstill_ends_at) > now()
     return page(request, "awards/award.html", award=award, award_row=award_row, challenge=challenge,
+                milestones=await services.milestones_of(award_row.id),
                 objections=await query.order_by(Objection.raised_at), can_answer=services.can_answer(principal, award_row),
                 can_object=objector is not None and in_standstill, in_standstill=in_standstill,
                 is_party=buyer_team or principal.has_role("company_member", organisation_id=str(award_row.company)))
@@ -201,7 +203,8 @@ async def contract_list(request: Request[Any, Any, Any]) -> Template:
     principal = current(request)
     orgs = [uuid.UUID(o) for o in principal.organisations()] or [uuid.uuid4()]
     rows = await Contract.select(Contract.id, Contract.number, Contract.status, Contract.challenge.title,
-                                 Contract.buyer.name, Contract.company.name).where(
+                                 Contract.buyer.name, Contract.company.name, Contract.award.id,
+                                 Contract.award.proposal).where(
         Contract.buyer.is_in(orgs) | Contract.company.is_in(orgs)).order_by(Contract.created_at, ascending=False)
     return page(request, "awards/contracts.html", contracts=rows, to_award=await _ready_to_award(principal))
 
@@ -232,8 +235,11 @@ async def _contract_page(request: Request[Any, Any, Any], contract_id: str, erro
     challenge = await services.get_challenge(row.challenge)
     signed_at = {s["party"]: s["signed_at"] for s in await Signature.select(Signature.party, Signature.signed_at).where(
         Signature.contract == row.id)}
+    award = await services.get_award(row.award)
     return page(request, "awards/contract.html", status_code=422 if errors else 200, contract=contract,
-                challenge=challenge, can_sign=can_sign, signed_at=signed_at, errors=errors or {})
+                challenge=challenge, can_sign=can_sign, signed_at=signed_at, errors=errors or {},
+                milestones=await services.milestones_of(award.id), starts_on=award.starts_on,
+                ends_on=award.starts_on + timedelta(days=challenge.max_duration_days))
 
 
 @get("/contracts/{contract_id:str}/document.pdf", opt=allow(SIGNED_IN), include_in_schema=False,

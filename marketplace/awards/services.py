@@ -349,6 +349,26 @@ async def cancel_award(award: Award, objection: Objection) -> None:
     await letters.tell_award_cancelled(award, objection)
 
 
+async def links_for_proposal(proposal_id: Any) -> dict[str, str]:
+    """For the proposals pages: where a proposal's award, award or rejection letter and contract are
+    ({"award": "/awards/..", "letter": "/letters/...pdf", "contract": "/contracts/.."}, only those that
+    exist). The pages behind the links do their own authorisation."""
+    from marketplace.documents.tables import Document
+
+    pid = parse_id(proposal_id, "proposal")
+    links: dict[str, str] = {}
+    award = await Award.select(Award.id).where(Award.proposal == pid).first()
+    if award:
+        links["award"] = f"/awards/{award['id']}"
+        contract = await Contract.select(Contract.id).where(Contract.award == award["id"]).first()
+        if contract:
+            links["contract"] = f"/contracts/{contract['id']}"
+    if await Document.exists().where(Document.kind.is_in(["award_letter", "rejection_letter"])
+                                     & (Document.subject_type == "proposal") & (Document.subject_id == str(pid))):
+        links["letter"] = f"/letters/{pid}.pdf"
+    return links
+
+
 async def letter_for(principal: Principal, proposal_id: Any):
     """The award or rejection letter of a proposal: for its company and the buyer team only."""
     from marketplace.documents.tables import Document
