@@ -80,3 +80,24 @@ class _Fake(dict):
                          procedure_template="light", published_at=None, version=1)
 
     __getattr__ = dict.__getitem__
+
+
+async def test_a_lost_version_race_inside_an_outer_transaction_retries_with_the_next_version(monkeypatch):
+    """Two renders raced: the version this one read is taken. Inside the caller's transaction the
+    failed insert is rolled back to a savepoint (PostgreSQL would abort the transaction otherwise)."""
+    from marketplace.core.db import transaction
+    from marketplace.documents import services
+
+    first = await store_document("contract", "contract", "c-race", "en", b"%PDF-1.7 first")
+    real = services.latest_document
+    calls = []
+
+    async def stale_then_real(*args):
+        calls.append(args)
+        return None if len(calls) == 1 else await real(*args)  # the first read misses the other render
+
+    monkeypatch.setattr(services, "latest_document", stale_then_real)
+    async with transaction():
+        second = await store_document("contract", "contract", "c-race", "en", b"%PDF-1.7 second")
+        assert await Document.count() == 2  # the transaction is still usable after the lost race
+    assert first.version == 1 and second.version == 2 and len(calls) == 2

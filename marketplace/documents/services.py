@@ -7,7 +7,7 @@ import logging
 import os
 from pathlib import Path
 
-from marketplace.core.db import is_integrity_error
+from marketplace.core.db import engine, is_integrity_error
 from marketplace.core.errors import NotFound
 from marketplace.documents.rendering import render_pdf_async
 from marketplace.documents.tables import Document
@@ -56,12 +56,19 @@ async def store_document(kind: str, subject_type: str, subject_id: object, langu
             kind=kind, version=(current.version + 1) if current else 1, subject_type=subject_type,
             subject_id=str(subject_id), language=language, sha256=sha256, size_bytes=len(pdf_bytes), path=relative,
         )
+        # Inside an outer transaction a failed insert would abort it (PostgreSQL): a savepoint keeps it usable.
+        outer = engine().current_transaction.get()
+        savepoint = await outer.savepoint() if outer is not None else None
         try:
             await document.save()
         except Exception as exc:  # two renders raced for the same version: re-read and retry
+            if savepoint is not None:
+                await savepoint.rollback_to()
             if not is_integrity_error(exc):
                 raise
             continue
+        if savepoint is not None:
+            await savepoint.release()
         return document
     raise RuntimeError(f"could not store {kind} {subject_type}/{subject_id}: version kept changing")
 
