@@ -1,4 +1,4 @@
-"""The `marketplace` command line: serve, migrate, demo, create-admin, worker."""
+"""The `marketplace` command line: serve, migrate, demo, create-admin, worker, audit verify, search rebuild."""
 
 from __future__ import annotations
 
@@ -132,6 +132,15 @@ def cmd_audit_verify(_: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_search_rebuild(args: argparse.Namespace) -> int:
+    from marketplace.challenges.search_index import rebuild_search_index, vacuum_and_rebuild
+
+    indexed = asyncio.run(_with_db(vacuum_and_rebuild if args.vacuum else rebuild_search_index))
+    print("PostgreSQL keeps its search vectors in the rows: nothing to rebuild." if indexed is None
+          else f"Search index rebuilt: {indexed} challenges.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="marketplace", description="The innovation procurement marketplace.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -152,6 +161,10 @@ def build_parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="the audit trail").add_subparsers(dest="audit_command", required=True)
     audit.add_parser("verify", help="check the audit trail's hash chain; exits 1 naming the first broken event").set_defaults(
         func=cmd_audit_verify)
+    search = sub.add_parser("search", help="the catalogue's search index").add_subparsers(dest="search_command", required=True)
+    rebuild = search.add_parser("rebuild", help="rebuild the SQLite full-text index (needed after VACUUM)")
+    rebuild.add_argument("--vacuum", action="store_true", help="VACUUM the SQLite database first")
+    rebuild.set_defaults(func=cmd_search_rebuild)
     return parser
 
 
