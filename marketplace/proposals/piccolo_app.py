@@ -9,7 +9,8 @@ CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
 APP_CONFIG = AppConfig(
     app_name="proposals",
     migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
-    table_classes=[tables.Proposal, tables.ProposalStage, tables.ProposalStageVersion, tables.Decision],
+    table_classes=[tables.Proposal, tables.ProposalStage, tables.ProposalStageVersion, tables.Decision,
+                   tables.ProposalAttachment],
     migration_dependencies=["marketplace.accounts.piccolo_app", "marketplace.challenges.piccolo_app"],
     commands=[],
 )

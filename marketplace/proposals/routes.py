@@ -1,8 +1,10 @@
 from marketplace.proposals import pages
+from marketplace.proposals.attachments import ProposalDocumentController
 from marketplace.proposals.controllers import ProposalController
 
 ROUTES = [
     ProposalController,
+    ProposalDocumentController,
     pages.my_proposals,
     pages.start_form,
     pages.start,

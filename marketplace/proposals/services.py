@@ -201,6 +201,9 @@ async def submit_stage(principal: Principal, proposal_id: Any, stage_key: str) -
         raise Conflict(_("This stage does not allow a submission to be changed."))
     current = _loads(copy["answers"])
     errors = answers.check_submission(spec, current, challenge["budget_cap_cents"])
+    from marketplace.proposals.attachments import missing_required
+
+    errors += await missing_required(proposal["id"], spec)
     if errors:
         raise Invalid(errors, detail=_("The stage cannot be submitted yet: %(problems)s",
                                        problems="; ".join(f"{e.field}: {e.message}" for e in errors)))

@@ -2,7 +2,7 @@
 
 from enum import Enum
 
-from piccolo.columns import UUID, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import UUID, Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -76,3 +76,21 @@ class Decision(Table):
     decided_by = ForeignKey(references=User, null=True)
     decided_at = Timestamptz(default=TimestamptzNow())
     notified_at = Timestamptz(null=True, default=None)  # when the company was told (at stage close)
+
+
+class ProposalAttachment(Table):
+    """A document uploaded for one stage's declared document key. Rows are kept (submitted versions
+    keep theirs); the newest upload of a key is the `latest` one."""
+
+    id = UUID(primary_key=True)
+    proposal = ForeignKey(references=Proposal, index=True)
+    stage = Varchar(length=60)
+    document = Varchar(length=60)
+    filename = Varchar(length=200)
+    content_type = Varchar(length=120)
+    size = Integer()
+    sha256 = Varchar(length=64)
+    stored_name = Varchar(length=64)  # random name under settings.upload_dir / "proposals"
+    latest = Boolean(default=True, index=True)
+    uploaded_by = ForeignKey(references=User, null=True)
+    uploaded_at = Timestamptz(default=TimestamptzNow())
