@@ -83,8 +83,11 @@ def valid_answers(spec, budget_cap_cents: int = 3_000_000) -> dict:
         elif f.type == "money":
             out[f.key] = {"amount": budget_cap_cents // 2, "currency": "EUR"}
         elif f.type == "milestones":
+            # two quarters of the cap: the milestones add up to the price (half the cap)
             out[f.key] = [{"title": "Pilot with one centre", "amount": {"amount": budget_cap_cents // 4, "currency": "EUR"},
-                           "deliverable": "A pilot report"}]
+                           "deliverable": "A pilot report"},
+                          {"title": "Roll-out plan", "amount": {"amount": budget_cap_cents // 2 - budget_cap_cents // 4,
+                                                                "currency": "EUR"}, "deliverable": "A roll-out plan"}]
         elif f.type == "number":
             out[f.key] = 1
         elif f.type == "boolean":

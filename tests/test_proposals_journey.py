@@ -138,6 +138,13 @@ async def test_a_company_walks_the_light_procedure(client):
             "milestones": [{"title": "Pilot", "amount": {"amount": 1_000_000, "currency": "EUR"}, "deliverable": ""}]}})
         over = await client.post(f"/api/v1/proposals/{pid}/stages/short_proposal/submit", headers=lena_h)
         assert {e["field"] for e in over.json()["errors"]} == {"answers.price", "answers.milestones[0].deliverable"}
+        # A price that is not what the milestones add up to is refused, named on the price field.
+        await client.put(f"/api/v1/proposals/{pid}/stages/short_proposal", headers=lena_h, json={"answers": {
+            "price": {"amount": 1_600_000, "currency": "EUR"},
+            "milestones": [{"title": "Pilot", "amount": {"amount": 1_500_000, "currency": "EUR"}, "deliverable": "A report"}]}})
+        mismatch = await client.post(f"/api/v1/proposals/{pid}/stages/short_proposal/submit", headers=lena_h)
+        assert mismatch.status_code == 422
+        assert [(e["field"], "milestones add up to" in e["message"]) for e in mismatch.json()["errors"]] == [("answers.price", True)]
         await client.put(f"/api/v1/proposals/{pid}/stages/short_proposal", headers=lena_h, json={"answers": {
             "price": {"amount": 2_500_000, "currency": "EUR"},
             "milestones": [{"title": "Pilot", "amount": {"amount": 2_500_000, "currency": "EUR"}, "deliverable": "A report"}]}})

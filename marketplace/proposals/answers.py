@@ -122,7 +122,29 @@ def check_submission(stage: StageSpec, answers: dict[str, Any], budget_cap_cents
                     total += item["amount"]["amount"]
             if total > budget_cap_cents:
                 errors.append(FieldError(name, f"add up to more than the test budget cap of {cap}"))
+    errors.extend(_price_matches_milestones(stage, answers, errors))
     return errors
+
+
+def _price_matches_milestones(stage: StageSpec, answers: dict[str, Any], errors: list[FieldError]) -> list[FieldError]:
+    """When a stage asks for both a price and milestones, the price is what the milestones add up to:
+    the mismatch is named on the price field (answers.<price key>)."""
+    prices = [f for f in stage.fields if f.type == "money"]
+    plans = [f for f in stage.fields if f.type == "milestones"]
+    if len(prices) != 1 or len(plans) != 1:
+        return []
+    price, plan = prices[0], plans[0]
+    price_value, plan_value = answers.get(price.key), answers.get(plan.key)
+    if _empty(price_value) or _empty(plan_value):
+        return []
+    if any(e.field.startswith((f"answers.{price.key}", f"answers.{plan.key}")) for e in errors):
+        return []
+    total = sum(item["amount"]["amount"] for item in plan_value)
+    if total == price_value["amount"]:
+        return []
+    return [FieldError(f"answers.{price.key}",
+                       f"is {format_money(price_value['amount'])} but the milestones add up to {format_money(total)}; "
+                       "the price must equal the sum of the milestones")]
 
 
 def prefill(template: ProcedureTemplate, stage_key: str, profile: dict[str, Any],
