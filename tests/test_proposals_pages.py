@@ -81,6 +81,14 @@ async def test_a_company_and_a_civil_servant_through_the_pages(app):
         async with browser(app, lena) as c:
             page = await c.get(f"/proposals/{pid}")
             assert "Promising and clear." in page.text
+            # Withdrawing asks for a ticked confirmation; afterwards the propose page leads back to the proposal.
+            assert 'name="confirm"' in page.text and "Withdrawing is final" in page.text
+            unconfirmed = await post_form(c, f"/proposals/{pid}", f"/proposals/{pid}/withdraw", {})
+            assert "Nothing was withdrawn" in (await c.get(unconfirmed.headers["location"])).text
+            confirmed = await post_form(c, f"/proposals/{pid}", f"/proposals/{pid}/withdraw", {"confirm": "yes"})
+            assert "Your proposal is withdrawn." in (await c.get(confirmed.headers["location"])).text
+            again = await c.get(f"/challenges/{challenge.id}/propose")
+            assert f'href="/proposals/{pid}"' in again.text and "Start the proposal" not in again.text
 
 
 async def test_an_evaluator_declares_then_scores_through_the_pages(app):

@@ -18,6 +18,7 @@ from marketplace.core.errors import Conflict, DomainError, Invalid
 from marketplace.core.i18n import gettext as _
 from marketplace.proposals import access, decisions, forms, lifecycle, schemas, services
 from marketplace.proposals.answers import word_count
+from marketplace.proposals.tables import Proposal
 from marketplace.web.pages import errors_by_field, form_text, page, see_other
 
 
@@ -62,8 +63,14 @@ async def start_form(request: Request[Any, Any, Any], challenge_id: str) -> Temp
     template = services.template_of(challenge)
     first = (await services.stage_rows(challenge["id"])).get(template.stage_keys[0])
     open_now = first is not None and first["status"] == "open" and now() < as_utc(first["closes_at"])
+    existing = []
+    if companies:
+        existing = await (Proposal.select(Proposal.id, Proposal.status, Proposal.company, Proposal.company.name.as_alias("company_name"))
+                          .where((Proposal.challenge == challenge["id"]) & Proposal.company.is_in([c["id"] for c in companies])))
+    taken = {str(e["company"]) for e in existing}
+    companies = [c for c in companies if str(c["id"]) not in taken]
     return view(request, "proposals/start.html", challenge=challenge, procedure=template, first=first, open_now=open_now,
-                companies=companies)
+                companies=companies, existing=existing)
 
 
 async def _companies(principal) -> list[dict]:  # noqa: ANN001
@@ -148,7 +155,10 @@ async def save_stage(request: Request[Any, Any, Any], proposal_id: str, stage: s
 
 
 @post("/proposals/{proposal_id:str}/withdraw", opt=allow(*TEAM), include_in_schema=False)
-async def withdraw(request: Request[Any, Any, Any], proposal_id: str) -> Redirect:
+async def withdraw(request: Request[Any, Any, Any], proposal_id: str, data: Form) -> Redirect:
+    if form_text(data, "confirm", 5) != "yes":
+        return see_other(f"/proposals/{proposal_id}",
+                         _("Nothing was withdrawn: tick the box to confirm that you withdraw the proposal."))
     try:
         await services.withdraw(current(request), proposal_id)
     except DomainError as exc:
