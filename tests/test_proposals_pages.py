@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import time_machine
 
+from marketplace.challenges.tables import ChallengeStage
 from marketplace.mail.tables import OutboxMessage
 from tests.factories import csrf_token, make_org, make_user, signed_in_client
 from tests.factories_proposals import make_buyer_team, make_open_challenge, stage_row
@@ -132,3 +133,31 @@ async def test_an_evaluator_declares_then_scores_through_the_pages(app):
             board = await c.get(f"/challenges/{challenge.id}/board?stage=expression_of_interest")
             assert "1 of 1 proposals scored" in board.text and "80.0" in board.text  # 40*.8 + 30*.6 + 30*1
         assert timedelta(0) == timedelta(0)
+
+
+async def test_the_board_says_what_each_stage_status_means_and_leads_to_the_award(app):
+    with time_machine.travel(T0, tick=False):
+        buyer = await make_org("public_body")
+        team = await make_buyer_team(buyer)
+        challenge = await make_open_challenge(buyer, start=T0)
+        async with browser(app, team["civil_servant"]) as c:
+            board = await c.get(f"/challenges/{challenge.id}/board")
+            assert "Open for submissions until" in board.text and "Opens on" in board.text
+            assert "Make the first round blind" in board.text and "Assign an evaluator" in board.text
+        first = challenge.current_stage
+        await ChallengeStage.update({ChallengeStage.status: "evaluation"}).where(
+            (ChallengeStage.challenge == challenge.id) & (ChallengeStage.key == first))
+        async with browser(app, team["civil_servant"]) as c:
+            board = await c.get(f"/challenges/{challenge.id}/board?stage={first}")
+            assert "now in evaluation" in board.text and " closes " not in board.text
+            assert "Make the first round blind" not in board.text, "blindness cannot change once the first round is judged"
+            assert "Assign an evaluator" in board.text
+        await ChallengeStage.update({ChallengeStage.status: "decided", ChallengeStage.decided_at: T0}).where(
+            ChallengeStage.challenge == challenge.id)
+        async with browser(app, team["civil_servant"]) as c:
+            board = await c.get(f"/challenges/{challenge.id}/board?stage={first}")
+            assert "Decided on" in board.text and "Assign an evaluator" not in board.text
+            assert f'href="/challenges/{challenge.id}/award"' not in board.text, "only a procurement officer awards"
+        async with browser(app, team["procurement_officer"]) as c:
+            board = await c.get(f"/challenges/{challenge.id}/board")
+            assert f'href="/challenges/{challenge.id}/award"' in board.text

@@ -221,9 +221,14 @@ async def board(request: Request[Any, Any, Any], challenge_id: str, stage: str |
         if not sealed:
             ranking = await evaluation.buyer_ranking(principal, challenge_id, key)
     can_decide = principal.has_role("civil_servant", organisation_id=str(challenge["buyer"]))
+    first_row = stages.get(template.stage_keys[0])
+    blind_changeable = first_row is None or first_row["status"] in ("pending", "open")  # not once the first round is judged
+    last_row = stages.get(template.stage_keys[-1])
+    award_link = (last_row is not None and last_row["status"] == "decided"
+                  and principal.has_role("procurement_officer", organisation_id=str(challenge["buyer"])))
     return view(request, "proposals/board.html", challenge=challenge, procedure=template, stages=stages, key=key, items=items,
                 sealed=sealed, missing=missing, viewer=viewer, can_decide=can_decide, ranking=ranking, progress=progress,
-                evaluators=evaluators, blind=blind)
+                evaluators=evaluators, blind=blind, blind_changeable=blind_changeable, award_link=award_link)
 
 
 @post("/challenges/{challenge_id:str}/board/stages/{stage:str}/close", opt=allow("civil_servant"), include_in_schema=False)
