@@ -116,6 +116,8 @@ async def test_an_evaluator_declares_then_scores_through_the_pages(app):
             assert "Declare" in (await c.get("/evaluations")).text
             first = await c.get(f"/proposals/{pid}/score")
             assert first.status_code == 303 and "/declaration" in first.headers["location"]
+            declaration = await c.get(f"/challenges/{challenge.id}/declaration")
+            assert "Companies taking part so far" in declaration.text and member.org.name in declaration.text, "not blind: bidders listed"
             bad = await post_form(c, f"/challenges/{challenge.id}/declaration", f"/challenges/{challenge.id}/declaration", {"has_conflict": "yes"})
             assert bad.status_code == 422
             ok = await post_form(c, f"/challenges/{challenge.id}/declaration", f"/challenges/{challenge.id}/declaration", {"has_conflict": "no"})

@@ -11,7 +11,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
-from marketplace.accounts.tables import User
+from marketplace.accounts.tables import Organisation, User
 from marketplace.challenges.tables import Challenge
 from marketplace.core.auth import allow, current
 from marketplace.core.errors import DomainError, invalid
@@ -22,6 +22,7 @@ from marketplace.evaluation.tables import Declaration, EvaluatorAssignment
 from marketplace.proposals import access
 from marketplace.proposals.pages import view
 from marketplace.proposals.services import (
+    companies_with_proposals,
     get_challenge,
     load_proposal,
     proposal_view,
@@ -48,7 +49,18 @@ async def declaration_form(request: Request[Any, Any, Any], challenge_id: str) -
     challenge = await _assigned(request, challenge_id)
     existing = await Declaration.select().where(
         (Declaration.challenge == challenge["id"]) & (Declaration.evaluator == uuid.UUID(current(request).user_id))).first()
-    return view(request, "evaluation/declaration.html", challenge=challenge, existing=existing)
+    return view(request, "evaluation/declaration.html", challenge=challenge, existing=existing, bidders=await _bidders(challenge))
+
+
+async def _bidders(challenge: dict) -> list[str] | None:
+    """The names of the companies taking part, so the evaluator knows whom to declare about; None when
+    the first round is blind (identities stay hidden from evaluators)."""
+    if await services.is_blind(challenge["id"]):
+        return None
+    ids = [uuid.UUID(c) for c in await companies_with_proposals(challenge["id"])]
+    if not ids:
+        return []
+    return [r["name"] for r in await Organisation.select(Organisation.name).where(Organisation.id.is_in(ids)).order_by(Organisation.name)]
 
 
 async def _assigned(request: Request[Any, Any, Any], challenge_id: str) -> dict:
@@ -72,6 +84,7 @@ async def declare(request: Request[Any, Any, Any], challenge_id: str, data: Form
             raise
         challenge = await _assigned(request, challenge_id)
         return view(request, "evaluation/declaration.html", status_code=exc.status, challenge=challenge, existing=None,
+                    bidders=await _bidders(challenge),
                     errors=errors_by_field(exc), form={"has_conflict": choice, "statement": statement})
     if choice == "yes":
         return see_other("/evaluations", _("Thank you. You will not see or score the proposals of this challenge."))
