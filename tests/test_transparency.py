@@ -58,6 +58,7 @@ async def test_outcomes_show_counts_awards_results_and_days_without_sealed_conte
     page = await client.get("/outcomes")
     assert page.status_code == 200 and "TriageVoice BV" in page.text and "GeoFlow" not in page.text
     assert 'href="/outcomes"' in (await client.get("/challenges")).text  # linked from every page's footer
+    assert 'href="/outcomes"' in (await client.get("/results")).text
 
 
 async def test_open_challenges_are_not_outcomes_yet(client):
