@@ -93,3 +93,14 @@ async def test_followers_hear_of_every_answer(client):
     await client.post(f"/api/v1/questions/{question['id']}/answer", json={"text": "All three."}, headers=await token_for(team.civil_servant))
     assert await Notification.count().where((Notification.user == follower.id) & (Notification.kind == "question_answered")) == 1
     assert await Notification.count().where((Notification.user == asker.id) & (Notification.kind == "question_answered")) == 1
+
+
+async def test_the_buyer_team_is_told_of_a_question_in_its_own_language(client):
+    from marketplace.accounts.tables import User
+
+    team = await make_buyer_team()
+    await User.update({User.locale: "nl"}).where(User.id == team.civil_servant.id)
+    challenge = await make_challenge(team.org, title="Triage at peaks")
+    assert (await _ask(client, challenge, await make_user("company_member"))).status_code == 201
+    note = await Notification.select(Notification.title).where(Notification.user == team.civil_servant.id).first()
+    assert note["title"] == "Nieuwe vraag over Triage at peaks"

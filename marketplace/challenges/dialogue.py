@@ -50,12 +50,16 @@ async def ask(principal: Principal, challenge_id: Any, data: schemas.QuestionIn)
 
 async def _tell_buyer_team(row: dict) -> None:
     from marketplace.accounts.tables import Membership
+    from marketplace.challenges.approval import in_locale
+    from marketplace.core.i18n import gettext as _
 
     members = await Membership.select(Membership.user.id, Membership.user.email, Membership.user.locale).where(
         (Membership.organisation == row["buyer"]) & (Membership.role == "civil_servant"))
     link = f"/challenges/{row['id']}/questions"
     for m in members:
-        await notify(m["user.id"], "question_asked", f"New question on {row['title']}", "", link)
+        with in_locale(m["user.locale"]):
+            heading = _("New question on %(title)s", title=row["title"])
+        await notify(m["user.id"], "question_asked", heading, "", link)
         await enqueue_mail(m["user.email"], "question_asked", locale=m["user.locale"], title=row["title"], link=link)
 
 
