@@ -11,7 +11,7 @@ import time_machine
 from marketplace.challenges.tables import ChallengeStage
 from marketplace.procedures import engine
 from marketplace.proposals import services
-from tests.factories import make_org, make_user, token_for
+from tests.factories import csrf_token, make_org, make_user, signed_in_client, token_for
 from tests.factories_proposals import (
     make_buyer_team,
     make_evaluator,
@@ -47,7 +47,9 @@ async def at_short_proposal():
     from marketplace.proposals.tables import ProposalStage
 
     await ProposalStage.update({ProposalStage.status: "draft", ProposalStage.version: 0}).where(ProposalStage.proposal == proposal.id)
-    team = await token_for(await make_user("company_member", org=company))
+    member = await make_user("company_member", org=company)
+    proposal.member = member  # type: ignore[attr-defined]
+    team = await token_for(member)
     return buyer, challenge, proposal, team
 
 
@@ -119,3 +121,19 @@ async def test_a_required_document_missing_blocks_the_submission(client, clock, 
     assert (await client.post(url(proposal), headers=team, files={"file": ("annex.pdf", PDF, "application/pdf")})).status_code == 201
     r = await client.post(f"/api/v1/proposals/{proposal.id}/stages/short_proposal/submit", headers=team)
     assert r.status_code == 200, r.text
+
+
+async def test_the_stage_form_page_uploads_a_document_and_links_it(client, clock):
+    _buyer, _challenge, proposal, _team = await at_short_proposal()
+    browser = await signed_in_client(client, proposal.member)
+    page = await browser.get(f"/proposals/{proposal.id}")
+    assert 'enctype="multipart/form-data"' in page.text and 'for="doc-annex"' in page.text and "PDF, up to 10 MB" in page.text
+    token = await csrf_token(browser, f"/proposals/{proposal.id}")
+    action = f"/proposals/{proposal.id}/stages/short_proposal/documents/annex"
+    r = await browser.post(action, data={"_csrf_token": token}, files={"file": ("annex.docx", b"PK\x03\x04", "application/pdf")})
+    assert r.status_code == 303 and "not%20uploaded" in r.headers["location"]
+    r = await browser.post(action, data={"_csrf_token": token}, files={"file": ("annex.pdf", PDF, "application/pdf")})
+    assert r.status_code == 303, r.text
+    page = await browser.get(f"/proposals/{proposal.id}")
+    assert f'href="{url(proposal)}">annex.pdf</a>' in page.text
+    assert (await browser.post(action, files={"file": ("annex.pdf", PDF, "application/pdf")})).status_code == 403

@@ -16,12 +16,14 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
+from litestar.response import Redirect
 from litestar.status_codes import HTTP_201_CREATED
 
 from marketplace.core.auth import Principal, allow, current
 from marketplace.core.clock import now, rfc3339
 from marketplace.core.db import transaction
-from marketplace.core.errors import FieldError, NotFound, invalid
+from marketplace.core.errors import DomainError, FieldError, NotFound, invalid
+from marketplace.core.i18n import gettext as _
 from marketplace.experiments.storage import safe_filename
 from marketplace.procedures.engine import MIME_TYPES, DocumentSpec, StageSpec
 from marketplace.proposals import services
@@ -149,3 +151,23 @@ class ProposalDocumentController(Controller):
         row, content = await download(current(request), proposal_id, stage, document)
         return Response(content, media_type=row["content_type"], headers={
             "Content-Disposition": f'attachment; filename="{row["filename"]}"', "X-Content-Type-Options": "nosniff"})
+
+
+@post("/proposals/{proposal_id:str}/stages/{stage:str}/documents/{document:str}", opt=allow(*TEAM_ROLES), include_in_schema=False,
+      request_max_body_size=MAX_UPLOAD_MB * 1024 * 1024 + 1024 * 1024)
+async def upload_page(request: Request[Any, Any, Any], proposal_id: str, stage: str, document: str) -> Redirect:
+    """The stage form's upload button: back to the proposal with a notice."""
+    from marketplace.web.pages import errors_by_field, see_other
+
+    form = await request.form()
+    part = form.get("file")
+    try:
+        if not isinstance(part, UploadFile) or not part.filename:
+            raise invalid(f"documents.{document}", _("choose a file to upload"))
+        row = await upload(current(request), proposal_id, stage, document, part.filename, await part.read())
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        reason = "; ".join(errors_by_field(exc).values()) or _(exc.detail)
+        return see_other(f"/proposals/{proposal_id}", _("The file was not uploaded: %(reason)s", reason=reason))
+    return see_other(f"/proposals/{proposal_id}", _("Uploaded %(name)s.", name=row["filename"]))

@@ -121,7 +121,11 @@ async def _render_proposal(request: Request[Any, Any, Any], proposal: dict, chal
     decidable = None
     if can_decide and current_row is not None and current_row["status"] == "evaluation" and out.status not in ("withdrawn",):
         decidable = next((s for s in out.stages if s.key == out.current_stage), None)
+    from marketplace.proposals.attachments import latest as latest_documents
+
+    stage_documents = await latest_documents(proposal["id"], form_stage.key) if form_stage is not None else {}
     return view(request, "proposals/proposal.html", status_code=status_code, p=out, challenge=challenge, procedure=template,
+                stage_documents=stage_documents,
                 viewer=viewer, form_stage=form_stage, values=values, errors=errors or {}, closes_at=current_row["closes_at"] if current_row else None,
                 decidable=decidable, word_count=word_count, milestone_rows=forms.MILESTONE_ROWS)
 

@@ -1,10 +1,11 @@
 from marketplace.proposals import pages
-from marketplace.proposals.attachments import ProposalDocumentController
+from marketplace.proposals.attachments import ProposalDocumentController, upload_page
 from marketplace.proposals.controllers import ProposalController
 
 ROUTES = [
     ProposalController,
     ProposalDocumentController,
+    upload_page,
     pages.my_proposals,
     pages.start_form,
     pages.start,
