@@ -13,7 +13,7 @@ from litestar.response import Redirect, Template
 from marketplace.accounts import schemas, services
 from marketplace.accounts.controllers import client_ip
 from marketplace.accounts.tables import Invitation, Membership, Organisation
-from marketplace.core.auth import PUBLIC, SESSION_COOKIE, SIGNED_IN, allow, current
+from marketplace.core.auth import PUBLIC, SESSION_COOKIE, SIGNED_IN, allow, current, load_principal
 from marketplace.core.errors import DomainError
 from marketplace.core.i18n import gettext as _
 from marketplace.mail.tables import Notification
@@ -69,19 +69,34 @@ def _current_locale() -> str:
 
 @get("/signin", opt=allow(PUBLIC), include_in_schema=False)
 async def signin_form(request: Request[Any, Any, Any], next: str | None = None) -> Template:
-    return page(request, "accounts/signin.html", form={"next": safe_next(next, "/account")})
+    return page(request, "accounts/signin.html", form={"next": safe_next(next, "")})
+
+
+async def landing_path(user_id: Any) -> str:
+    """Where a person lands after signing in without a `next`: the page with what they do next."""
+    principal = await load_principal(user_id, "session")
+    if principal is None:
+        return "/account"
+    if principal.is_platform_admin:
+        return "/admin/organisations"
+    for roles, path in ((("civil_servant", "procurement_officer", "buyer_admin"), "/my/challenges"),
+                        (("company_member", "incubator_member"), "/proposals"),  # my proposals / the portfolio pipeline
+                        (("evaluator",), "/evaluations")):
+        if principal.has_role(*roles):
+            return path
+    return "/account"
 
 
 @post("/signin", opt=allow(PUBLIC), include_in_schema=False)
 async def signin(request: Request[Any, Any, Any], data: Form) -> Any:
     email, password = form_text(data, "email", 254), form_text(data, "password", 512)
-    target = safe_next(form_text(data, "next", 500), "/account")
+    target = safe_next(form_text(data, "next", 500), "")
     try:
         user = await services.authenticate(email, password, client_ip(request))
     except DomainError as exc:
         return page(request, "accounts/signin.html", status_code=exc.status, headers=exc.headers,
                     form={"email": email, "next": target}, errors={"_form": _(exc.detail)})
-    return await _signed_in_redirect(request, user["id"], target)
+    return await _signed_in_redirect(request, user["id"], target or await landing_path(user["id"]))
 
 
 @post("/signout", opt=allow(PUBLIC), include_in_schema=False)
