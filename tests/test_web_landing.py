@@ -34,3 +34,10 @@ async def test_a_next_page_still_wins_and_the_sign_in_form_carries_no_default(cl
     token = await csrf_token(client, "/signin")
     response = await client.post("/signin", data={"email": user.email, "password": PASSWORD, "next": "/notifications", "_csrf_token": token})
     assert response.headers["location"] == "/notifications"
+
+
+async def test_every_browser_gets_a_favicon(client):
+    response = await client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("image/svg+xml") and b"<svg" in response.content
+    assert 'rel="icon"' in (await client.get("/")).text

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from litestar import Request, get
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Response, Template
 
 from marketplace.core import i18n
 from marketplace.core.auth import PUBLIC, allow
@@ -34,3 +35,12 @@ async def health() -> dict[str, str]:
     """Liveness and database reachability."""
     await engine().run_ddl("SELECT 1")
     return {"status": "ok"}
+
+
+FAVICON = (Path(__file__).resolve().parent / "static" / "favicon.svg").read_bytes()
+
+
+@get("/favicon.ico", opt=allow(PUBLIC), include_in_schema=False)
+async def favicon() -> Response[bytes]:
+    """Browsers ask for /favicon.ico on every page: answer with the SVG icon, cached for a day."""
+    return Response(FAVICON, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})

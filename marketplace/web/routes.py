@@ -1,3 +1,3 @@
-from marketplace.web.controllers import health, home, switch_language
+from marketplace.web.controllers import favicon, health, home, switch_language
 
-ROUTES = [home, switch_language, health]
+ROUTES = [home, switch_language, health, favicon]
