@@ -41,3 +41,13 @@ async def test_every_browser_gets_a_favicon(client):
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("image/svg+xml") and b"<svg" in response.content
     assert 'rel="icon"' in (await client.get("/")).text
+
+
+@pytest.mark.parametrize(("lang", "label"), [("en", "Civil servant"), ("fr", "Agent public"), ("nl", "Ambtenaar")])
+async def test_the_403_page_names_the_allowed_roles_in_the_readers_language(client, lang, label):
+    await signed_in_client(client, await make_user("company_member"))
+    client.cookies.set("mp_lang", lang)
+    refused = await client.get("/my/challenges")
+    assert refused.status_code == 403
+    assert label in refused.text
+    assert "civil_servant" not in refused.text and "procurement_officer" not in refused.text

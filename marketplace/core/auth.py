@@ -153,7 +153,7 @@ def access(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHan
     if allow == SIGNED_IN:
         return
     if not principal.has_role(*allow):
-        raise Forbidden(f"This needs one of these roles: {', '.join(allow)}.")
+        raise Forbidden(f"This needs one of these roles: {', '.join(allow)}.", roles=allow)
 
 
 def current(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:

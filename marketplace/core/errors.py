@@ -46,8 +46,9 @@ class NotAuthenticated(DomainError):
 
 
 class Forbidden(DomainError):
-    def __init__(self, detail: str = "Your role does not allow this.") -> None:
+    def __init__(self, detail: str = "Your role does not allow this.", roles: list[str] | tuple[str, ...] = ()) -> None:
         super().__init__(detail=detail, status=403)
+        self.roles = tuple(roles)  # the roles that would be allowed (pages name them in the reader's language)
 
 
 class NotFound(DomainError):

@@ -11,7 +11,7 @@ from litestar.exceptions import HTTPException, NotAuthorizedException, Permissio
 from litestar.response import Redirect
 
 from marketplace.core import i18n
-from marketplace.core.errors import DomainError, NotAuthenticated
+from marketplace.core.errors import DomainError, Forbidden, NotAuthenticated
 from marketplace.core.templating import render
 
 log = logging.getLogger("marketplace.web")
@@ -27,11 +27,29 @@ MESSAGES = {
     500: "Something went wrong on our side. It has been logged; please try again.",
 }
 
+ROLE_LABELS = {
+    "civil_servant": "Civil servant",
+    "procurement_officer": "Procurement officer",
+    "buyer_admin": "Public body administrator",
+    "evaluator": "Evaluator",
+    "company_member": "Company member",
+    "incubator_member": "Incubator member",
+    "platform_admin": "Platform administrator",
+}
+
+
+def role_labels(roles: tuple[str, ...] | list[str]) -> str:
+    """Roles as people read them, in the current language: "Civil servant, Procurement officer"."""
+    return ", ".join(i18n.gettext(ROLE_LABELS.get(r, r)) for r in roles)
+
 
 def page_exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     if isinstance(exc, NotAuthenticated | NotAuthorizedException) and request.method == "GET":
         return Redirect(path=f"/signin?next={quote(request.url.path)}")
-    if isinstance(exc, DomainError):
+    if isinstance(exc, Forbidden) and exc.roles:
+        status = 403
+        detail = i18n.gettext("This page is for these roles: %(roles)s.", roles=role_labels(exc.roles))
+    elif isinstance(exc, DomainError):
         status, detail = exc.status, exc.detail
     elif isinstance(exc, PermissionDeniedException):
         status, detail = 403, MESSAGES[403]
