@@ -134,8 +134,10 @@ async def invitation_accept(request: Request[Any, Any, Any], token: str, data: F
 
 
 @get("/account", opt=allow(SIGNED_IN), include_in_schema=False)
-async def account(request: Request[Any, Any, Any]) -> Template:
+async def account(request: Request[Any, Any, Any], company_q: str = "") -> Template:
     principal = current(request)
+    company_q = company_q.strip()[:100]
+    found_companies = await services.find_companies(company_q) if company_q and principal.has_role("incubator_member") else []
     me = await services.me_with_organisations(principal)
     links = await services.portfolio_links_for(principal)
     invitable = [m.organisation for m in me.memberships
@@ -147,6 +149,7 @@ async def account(request: Request[Any, Any, Any]) -> Template:
         members[org.id] = await Membership.select(Membership.user.name, Membership.user.email, Membership.role).where(
             Membership.organisation == uuid.UUID(org.id)).order_by(Membership.user.name)
     return page(request, "accounts/account.html", me=me, links=links, invitable=invitable, members=members,
+                company_q=company_q, found_companies=found_companies,
                 roles_for_kind={k: sorted(v) for k, v in services.ROLES_FOR_KIND.items()})
 
 

@@ -409,3 +409,29 @@ async def create_admin(email: str, name: str, password: str) -> str:
         user = User(email=email, name=name, password_hash=hash_password(password), is_platform_admin=True)
         await user.save()
         return str(user.id)
+
+
+async def find_companies(query: str, limit: int = 10) -> list[dict]:
+    """Registered companies whose name or enterprise number matches `query` (incubators look them up to add them)."""
+    query = query.strip()[:100]
+    if len(query.replace("%", "").replace("_", "")) < 2:
+        return []
+    from piccolo.engine.sqlite import SQLiteEngine
+
+    from marketplace.core.db import engine
+
+    pattern = "%" + query.replace("%", "").replace("_", "") + "%"
+    sqlite = isinstance(engine(), SQLiteEngine)  # its LIKE already ignores case; PostgreSQL needs ILIKE
+
+    def contains(column: Any) -> Any:
+        return column.like(pattern) if sqlite else column.ilike(pattern)
+
+    condition = contains(Organisation.name)
+    digits = re.sub(r"[^0-9]", "", query)
+    if len(digits) >= 4:
+        condition = condition | contains(Organisation.enterprise_number)
+    if len(digits) in (9, 10):  # however it is typed, Belgian numbers are stored as 0123.456.749
+        d = digits.zfill(10)
+        condition = condition | (Organisation.enterprise_number == f"{d[:4]}.{d[4:7]}.{d[7:]}")
+    return await Organisation.select(Organisation.id, Organisation.name, Organisation.enterprise_number).where(
+        (Organisation.kind == "company") & condition).order_by(Organisation.name).limit(limit)
