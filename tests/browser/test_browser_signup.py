@@ -48,7 +48,7 @@ async def test_sign_in_and_out(page):
 
     user = await make_user("company_member")
     await sign_in(page, user.email)
-    assert page.url.endswith("/account")
+    assert page.url.endswith("/proposals")  # a company lands on its proposals
     await page.get_by_role("button", name="Sign out").click()
     await page.wait_for_url("**/?notice=*")
     await page.goto("/account")
