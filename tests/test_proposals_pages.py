@@ -163,3 +163,24 @@ async def test_the_board_says_what_each_stage_status_means_and_leads_to_the_awar
         async with browser(app, team["procurement_officer"]) as c:
             board = await c.get(f"/challenges/{challenge.id}/board")
             assert f'href="/challenges/{challenge.id}/award"' in board.text
+
+
+async def test_the_awarded_company_finds_its_award_and_is_told_the_price_differs(app):
+    import json
+
+    from marketplace.proposals.tables import ProposalStage
+    from tests.factories import token_for
+    from tests.factories_contracts import award_body, make_award_setting
+
+    s = await make_award_setting()
+    await ProposalStage.update({ProposalStage.answers: json.dumps({"approach": "Listen beside the operator.",
+                                                                   "price": {"amount": 2_100_000, "currency": "EUR"}})}).where(
+        ProposalStage.proposal == s.winner.id)
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50003))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as api:
+        awarded = await api.post(f"/api/v1/challenges/{s.challenge.id}/awards", json=award_body(s.winner), headers=await token_for(s.officer))
+        assert awarded.status_code == 201, awarded.text
+    async with browser(app, s.winner_member) as c:
+        page = await c.get(f"/proposals/{s.winner.id}")
+        assert f'href="/awards/{awarded.json()["id"]}"' in page.text
+        assert "differs from your bid" in page.text and "21,000" in page.text and "20,000" in page.text

@@ -124,8 +124,22 @@ async def _render_proposal(request: Request[Any, Any, Any], proposal: dict, chal
     from marketplace.proposals.attachments import latest as latest_documents
 
     stage_documents = await latest_documents(proposal["id"], form_stage.key) if form_stage is not None else {}
+    award_links: dict = {}
+    price_note = None
+    if viewer.kind == access.TEAM and out.status == "awarded":
+        from marketplace.awards.services import links_for_proposal
+        from marketplace.awards.tables import Award
+        from marketplace.core.money import format_money
+
+        award_links = await links_for_proposal(out.id)
+        award = await Award.select(Award.amount_cents, Award.currency).where(Award.proposal == uuid.UUID(out.id)).first()
+        bid = next((v for s in reversed(out.stages)  # the price of the latest stage that asked for one
+                    for v in (s.answers or {}).values() if isinstance(v, dict) and set(v) == {"amount", "currency"}), None)
+        if award and bid and bid["amount"] != award["amount_cents"]:
+            price_note = _("The awarded price (%(awarded)s) differs from your bid (%(bid)s).",
+                           awarded=format_money(award["amount_cents"], award["currency"]), bid=format_money(bid["amount"], bid["currency"]))
     return view(request, "proposals/proposal.html", status_code=status_code, p=out, challenge=challenge, procedure=template,
-                stage_documents=stage_documents,
+                stage_documents=stage_documents, award_links=award_links, price_note=price_note,
                 viewer=viewer, form_stage=form_stage, values=values, errors=errors or {}, closes_at=current_row["closes_at"] if current_row else None,
                 decidable=decidable, word_count=word_count, milestone_rows=forms.MILESTONE_ROWS)
 
