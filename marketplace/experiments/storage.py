@@ -81,24 +81,24 @@ def check(files: list[tuple[str, bytes]], field: str = "files") -> list[CheckedF
     return checked
 
 
-def directory() -> Path:
-    path = get_settings().upload_dir / "deliverables"
+def directory(folder: str = "deliverables") -> Path:
+    path = get_settings().upload_dir / folder
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
-def store(content: bytes) -> str:
-    """Write new bytes under a fresh random name (never overwriting); returns the name."""
+def store(content: bytes, folder: str = "deliverables") -> str:
+    """Write new bytes under a fresh random name in `folder` of the upload directory (never overwriting); returns the name."""
     name = uuid.uuid4().hex
-    fd = os.open(directory() / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    fd = os.open(directory(folder) / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(content)
     return name
 
 
-def remove(name: str) -> None:
-    (directory() / name).unlink(missing_ok=True)
+def remove(name: str, folder: str = "deliverables") -> None:
+    (directory(folder) / name).unlink(missing_ok=True)
 
 
-def read(name: str) -> bytes:
-    return (directory() / name).read_bytes()
+def read(name: str, folder: str = "deliverables") -> bytes:
+    return (directory(folder) / name).read_bytes()

@@ -9,7 +9,6 @@ cannot be submitted.
 from __future__ import annotations
 
 import hashlib
-import os
 import uuid
 from pathlib import Path
 from typing import Any
@@ -24,33 +23,20 @@ from marketplace.core.clock import now, rfc3339
 from marketplace.core.db import transaction
 from marketplace.core.errors import DomainError, FieldError, NotFound, invalid
 from marketplace.core.i18n import gettext as _
+from marketplace.experiments import storage
 from marketplace.experiments.storage import safe_filename
 from marketplace.procedures.engine import MIME_TYPES, DocumentSpec, StageSpec
 from marketplace.proposals import services
 from marketplace.proposals.controllers import READERS, TEAM_ROLES
 from marketplace.proposals.tables import ProposalAttachment
-from marketplace.settings import get_settings
 
+FOLDER = "proposals"  # under the upload directory
 MAX_UPLOAD_MB = 50  # above every template's max_mb; each document's own limit is checked after reading
 _ZIP = b"PK\x03\x04"
 MAGIC: dict[str, bytes] = {
     "pdf": b"%PDF-", "docx": _ZIP, "xlsx": _ZIP, "pptx": _ZIP, "odt": _ZIP,
     "png": b"\x89PNG\r\n\x1a\n", "jpg": b"\xff\xd8\xff",
 }
-
-
-def _directory() -> Path:
-    path = get_settings().upload_dir / "proposals"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _store(content: bytes) -> str:
-    name = uuid.uuid4().hex
-    fd = os.open(_directory() / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(content)
-    return name
 
 
 def _type_of(filename: str) -> str:
@@ -89,7 +75,7 @@ async def upload(principal: Principal, proposal_id: Any, stage_key: str, doc_key
     if doc is None:
         raise invalid(f"documents.{doc_key}", "is not a document of this stage")
     name, content_type = check(doc, filename, content)
-    stored = _store(content)
+    stored = storage.store(content, FOLDER)
     row = ProposalAttachment(proposal=proposal["id"], stage=stage_key, document=doc_key, filename=name, content_type=content_type,
                              size=len(content), sha256=hashlib.sha256(content).hexdigest(), stored_name=stored, latest=True,
                              uploaded_by=uuid.UUID(principal.user_id), uploaded_at=now())
@@ -126,7 +112,7 @@ async def download(principal: Principal, proposal_id: Any, stage_key: str, doc_k
     if row is None:
         raise NotFound("document")
     try:
-        return row, (_directory() / row["stored_name"]).read_bytes()
+        return row, storage.read(row["stored_name"], FOLDER)
     except FileNotFoundError:
         raise NotFound("document") from None
 
