@@ -9,9 +9,16 @@ import pytest
 import time_machine
 
 from marketplace.accounts.tables import PortfolioLink
+from marketplace.evaluation.tables import Declaration, EvaluatorAssignment
 from marketplace.procedures import engine
-from tests.factories import make_org, make_user, token_for
-from tests.factories_proposals import make_buyer_team, make_evaluator, make_open_challenge, stage_row
+from tests.factories import make_org, make_user, signed_in_client, token_for
+from tests.factories_proposals import (
+    make_buyer_team,
+    make_evaluator,
+    make_open_challenge,
+    make_proposal,
+    stage_row,
+)
 from tests.test_proposals_journey import advance_past, submit_valid
 
 T0 = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)
@@ -97,3 +104,39 @@ async def test_sealing_for_every_role_before_at_and_after_each_deadline(client, 
             await advance_past(client, challenge, clock, headers["civil_servant"], pid, spec)
     finally:
         travel.stop()
+
+
+async def test_nothing_about_submissions_not_even_their_number_before_the_deadline(client):
+    """Before the deadline the buyer team's progress API and stage board read the same whether four
+    companies submitted or none; from the deadline on the count is there."""
+    with time_machine.travel(T0, tick=False) as clock:
+        buyer = await make_org("public_body")
+        team = await make_buyer_team(buyer)
+        crowded = await make_open_challenge(buyer, start=T0, title="Crowded")
+        empty = await make_open_challenge(buyer, start=T0, title="Crowded")
+        for _ in range(4):
+            await make_proposal(crowded, status="submitted")
+        ines = await make_evaluator(crowded, buyer)
+        await EvaluatorAssignment.insert(EvaluatorAssignment(challenge=empty.id, evaluator=ines.id))
+        await Declaration.insert(Declaration(challenge=empty.id, evaluator=ines.id, has_conflict=False, statement=""))
+        civil = await token_for(team["civil_servant"])
+        clock.move_to((await stage_row(crowded, "expression_of_interest"))["closes_at"] - timedelta(seconds=1))
+        await signed_in_client(client, team["civil_servant"])  # the board is a page: a session
+
+        def seen(challenge, text: str) -> str:
+            return text.replace(str(challenge.id), "ID")
+
+        for path in ("/challenges/{}/board", "/api/v1/challenges/{}/progress"):
+            views = []
+            for challenge in (crowded, empty):
+                r = await client.get(path.format(challenge.id), headers=civil)
+                assert r.status_code == 200, r.text
+                views.append(seen(challenge, r.text))
+            assert views[0] == views[1], path
+        progress = (await client.get(f"/api/v1/challenges/{crowded.id}/progress", headers=civil)).json()["items"]
+        assert [(p["sealed"], p["proposals_total"]) for p in progress] == [(True, None)]
+
+        clock.move_to((await stage_row(crowded, "expression_of_interest"))["closes_at"])
+        progress = (await client.get(f"/api/v1/challenges/{crowded.id}/progress", headers=civil)).json()["items"]
+        assert [(p["sealed"], p["proposals_total"], p["proposals_scored"]) for p in progress] == [(False, 4, 0)]
+        assert "0 of 4 proposals scored" in (await client.get(f"/challenges/{crowded.id}/board", headers=civil)).text

@@ -93,8 +93,9 @@ class ProgressOut(msgspec.Struct):
     name: str
     declared: bool
     has_conflict: bool
-    proposals_total: int
-    proposals_scored: int
+    proposals_total: int | None  # None while the stage is sealed: not even the number of submissions shows
+    proposals_scored: int | None
+    sealed: bool = False
 
 
 class CriterionMean(msgspec.Struct):

@@ -215,9 +215,15 @@ async def submitted_at_stage(challenge_id: Any, stage: str) -> list[dict[str, An
 
 
 async def progress(principal: Principal, challenge_id: Any, stage: str | None) -> list[schemas.ProgressOut]:
-    """How far each evaluator is: proposals of the stage with every criterion scored."""
+    """How far each evaluator is: proposals of the stage with every criterion scored. Before the stage's
+    deadline nothing is counted (`sealed`): the number of submissions is sealed too."""
     challenge = await buyer_challenge(principal, challenge_id)
     key = _stage_key(challenge, stage)
+    stage_row = (await stage_rows(challenge["id"])).get(key)
+    if stage_row is None or not access.unsealed(stage_row["closes_at"]):
+        return [schemas.ProgressOut(user_id=e.user_id, name=e.name, declared=e.declared, has_conflict=e.has_conflict,
+                                    proposals_total=None, proposals_scored=None, sealed=True)
+                for e in (await evaluators(challenge)).values()]
     proposals = [r["proposal"] for r in await submitted_at_stage(challenge["id"], key)]
     criteria = {c.key for c in await criteria_for(challenge, key)}
     rows = await Score.select(Score.proposal, Score.evaluator, Score.criterion).where(
