@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
@@ -11,6 +12,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 import aiosmtplib
 
 from marketplace.core.clock import now
+from marketplace.core.retries import Backoff, RetryQueue
 from marketplace.core.templating import render
 from marketplace.mail.tables import Notification, OutboxMessage
 from marketplace.settings import get_settings
@@ -19,6 +21,7 @@ log = logging.getLogger("marketplace.mail")
 
 MAX_ATTEMPTS = 8
 CLAIM_SECONDS = 120
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 async def enqueue_mail(to: str, template: str, locale: str = "en", **context: object) -> None:
@@ -26,9 +29,12 @@ async def enqueue_mail(to: str, template: str, locale: str = "en", **context: ob
 
     Call it inside the transaction that makes the change the e-mail reports: both land or neither.
     """
-    rendered = render(f"mail/{template}.txt", locale=locale, base_url=get_settings().base_url, **context)
-    first, _, body = rendered.partition("\n")
-    subject = first.removeprefix("Subject:").strip()
+    name, base_url = f"mail/{template}.txt", get_settings().base_url
+    body = render(name, locale=locale, base_url=base_url, **context).partition("\n")[2]
+    # The subject line again with every text on one line, so that a name with a line break stays in the subject.
+    one_line = {k: header_text(v, 10_000) if isinstance(v, str) else v for k, v in context.items()}
+    first = render(name, locale=locale, base_url=base_url, **one_line).partition("\n")[0]
+    subject = header_text(first.removeprefix("Subject:"))
     await OutboxMessage.insert(
         OutboxMessage(to_address=to, subject=subject, body_text=body.strip() + "\n", kind=template)
     )
@@ -65,39 +71,36 @@ def parse_smtp_url(url: str) -> SmtpTarget:
     )
 
 
-def retry_delay(attempts: int) -> timedelta:
-    """Exponential backoff: 30 s, 1 min, 2 min, ... capped at 6 hours."""
-    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 6 * 3600))
+DELIVERY = RetryQueue(
+    table=OutboxMessage, status=OutboxMessage.status, ready=(OutboxMessage.Status.pending,),
+    working=OutboxMessage.Status.sending, failed=OutboxMessage.Status.failed,
+    backoff=Backoff(first=timedelta(seconds=30), cap=timedelta(hours=6)),  # 30 s, 1 min, 2 min, ... 6 h
+    claim_for=timedelta(seconds=CLAIM_SECONDS), max_attempts=MAX_ATTEMPTS,
+)
 
 
-async def _claim(message_id: object) -> bool:
-    """Take one message for sending; False if another worker has it (works on both engines)."""
-    moment = now()
-    claimed = await OutboxMessage.update(
-        {OutboxMessage.status: OutboxMessage.Status.sending, OutboxMessage.claimed_until: moment + timedelta(seconds=CLAIM_SECONDS)}
-    ).where(
-        (OutboxMessage.id == message_id)
-        & (
-            ((OutboxMessage.status == OutboxMessage.Status.pending) & (OutboxMessage.next_attempt_at <= moment))
-            | ((OutboxMessage.status == OutboxMessage.Status.sending) & (OutboxMessage.claimed_until < moment))
-        )
-    ).returning(OutboxMessage.id)
-    return bool(claimed)
+def header_text(value: str, limit: int = 300) -> str:
+    """User text made safe for a header: control characters (CR and LF included) become spaces."""
+    return " ".join(_CONTROL.sub(" ", value).split())[:limit]
+
+
+def build_email(message: dict, sender: str) -> EmailMessage:
+    """The e-mail of one outbox row; a header value never carries a line break, whatever the user typed."""
+    email = EmailMessage()
+    email["From"] = sender
+    email["To"] = message["to_address"]
+    email["Subject"] = header_text(message["subject"])
+    email["Message-ID"] = f"<{message['id']}@marketplace>"
+    email.set_content(message["body_text"])
+    return email
 
 
 async def _send(message: dict, target: SmtpTarget | None) -> None:
-    settings = get_settings()
     if target is None:
         log.info("mail (no SMTP_URL set) to=%s subject=%s\n%s", message["to_address"], message["subject"], message["body_text"])
         return
-    email = EmailMessage()
-    email["From"] = settings.mail_from
-    email["To"] = message["to_address"]
-    email["Subject"] = message["subject"]
-    email["Message-ID"] = f"<{message['id']}@marketplace>"
-    email.set_content(message["body_text"])
     await aiosmtplib.send(
-        email,
+        build_email(message, get_settings().mail_from),
         hostname=target.host,
         port=target.port,
         username=target.username,
@@ -109,41 +112,30 @@ async def _send(message: dict, target: SmtpTarget | None) -> None:
 
 
 async def deliver_due_mail(limit: int = 50) -> int:
-    """Send what is due; reschedule failures with backoff. Returns how many were sent."""
+    """Send what is due, oldest first; returns how many were sent.
+
+    Any error of one message (SMTP refusal, a header the e-mail library rejects, a bug) is that
+    message's: it is retried with backoff and, after the last attempt, marked `failed` with the
+    reason, which platform admins see on /admin/mail and can send again.
+    """
     settings = get_settings()
     target = parse_smtp_url(settings.smtp_url) if settings.smtp_url else None
-    moment = now()
-    due = await OutboxMessage.select().where(
-        ((OutboxMessage.status == OutboxMessage.Status.pending) & (OutboxMessage.next_attempt_at <= moment))
-        | ((OutboxMessage.status == OutboxMessage.Status.sending) & (OutboxMessage.claimed_until < moment))
-    ).order_by(OutboxMessage.next_attempt_at).limit(limit)
-    sent = 0
-    for message in due:
-        if not await _claim(message["id"]):
-            continue
-        attempts = message["attempts"] + 1
-        try:
-            await _send(message, target)
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            give_up = attempts >= MAX_ATTEMPTS
-            log.warning("mail %s to %s failed (attempt %d): %s", message["id"], message["to_address"], attempts, exc)
-            await OutboxMessage.update(
-                {
-                    OutboxMessage.status: OutboxMessage.Status.failed if give_up else OutboxMessage.Status.pending,
-                    OutboxMessage.attempts: attempts,
-                    OutboxMessage.last_error: str(exc)[:2000],
-                    OutboxMessage.next_attempt_at: now() + retry_delay(attempts),
-                    OutboxMessage.claimed_until: None,
-                }
-            ).where(OutboxMessage.id == message["id"])
-            continue
-        await OutboxMessage.update(
-            {
-                OutboxMessage.status: OutboxMessage.Status.sent,
-                OutboxMessage.attempts: attempts,
-                OutboxMessage.sent_at: now(),
-                OutboxMessage.claimed_until: None,
-            }
-        ).where(OutboxMessage.id == message["id"])
-        sent += 1
-    return sent
+
+    async def attempt(message: dict) -> bool:
+        await _send(message, target)
+        await OutboxMessage.update({
+            OutboxMessage.status: OutboxMessage.Status.sent, OutboxMessage.sent_at: now(),
+            OutboxMessage.claimed_until: None, OutboxMessage.last_error: "",
+        }).where(OutboxMessage.id == message["id"])
+        return True
+
+    return await DELIVERY.run(attempt, limit)
+
+
+async def resend(message_id: object) -> bool:
+    """A platform admin sends a failed message again: it is due now, with a fresh count of attempts."""
+    again = await OutboxMessage.update({
+        OutboxMessage.status: OutboxMessage.Status.pending, OutboxMessage.attempts: 0,
+        OutboxMessage.next_attempt_at: now(), OutboxMessage.claimed_until: None,
+    }).where((OutboxMessage.id == message_id) & (OutboxMessage.status == OutboxMessage.Status.failed)).returning(OutboxMessage.id)
+    return bool(again)
