@@ -131,7 +131,27 @@ async def contract_out(contract: Contract) -> schemas.ContractOut:
             signed_at=rfc3339(s["signed_at"]) or "", ip_address=s["ip_address"], document_sha256=s["document_sha256"],
         ) for s in signatures],
         issued_at=rfc3339(contract.issued_at), activated_at=rfc3339(contract.activated_at),
+        experiment_id=str(contract.experiment_id) if contract.experiment_id else None,
     )
+
+
+async def contracts_of(principal: Principal, limit: int, cursor: str | None) -> tuple[list[schemas.ContractOut], str | None]:
+    """The caller's contracts (as the buyer or the company), newest first, paged in the database by an
+    opaque cursor over (created_at, id)."""
+    from marketplace.core.paging import decode_cursor, encode_cursor
+
+    orgs = [parse_id(o, "organisation") for o in principal.organisations("company_member", *BUYER_ROLES)]
+    if not orgs:
+        return [], None
+    query = Contract.objects().where(Contract.buyer.is_in(orgs) | Contract.company.is_in(orgs))
+    after = decode_cursor(cursor, 2)
+    if after is not None:
+        moment, ident = after
+        query = query.where((Contract.created_at < moment) | ((Contract.created_at == moment) & (Contract.id < ident)))
+    rows = await query.order_by(Contract.created_at, ascending=False).order_by(Contract.id, ascending=False).limit(limit + 1)
+    page_rows = rows[:limit]
+    next_cursor = encode_cursor(page_rows[-1].created_at, page_rows[-1].id) if len(rows) > limit else None
+    return [await contract_out(c) for c in page_rows], next_cursor
 
 
 async def contract_document(principal: Principal, contract_id: Any) -> tuple[Contract, Document]:

@@ -10,14 +10,13 @@ from litestar.status_codes import HTTP_201_CREATED
 from marketplace.accounts.controllers import client_ip
 from marketplace.awards import contracts, schemas, services
 from marketplace.core.auth import PUBLIC, SIGNED_IN, allow, current
+from marketplace.core.paging import check_limit, page_list
 from marketplace.documents.controllers import pdf_response
 
 
 def paginate(items: list, limit: int, cursor: str | None) -> tuple[list, str | None]:
     """`?limit=` (1-100, default 20) and an opaque `?cursor=` over a short, stable list."""
-    limit = max(1, min(limit, 100))
-    start = int(cursor) if cursor and cursor.isdigit() else 0
-    return items[start:start + limit], (str(start + limit) if start + limit < len(items) else None)
+    return page_list(items, limit, cursor)
 
 
 class AwardController(Controller):
@@ -68,6 +67,14 @@ class AwardController(Controller):
 class ContractController(Controller):
     path = "/api/v1/contracts"
     tags = ["contracts"]
+
+    @get("", opt=allow(SIGNED_IN))
+    async def list_contracts(self, request: Request[Any, Any, Any], limit: int = 20,
+                             cursor: str | None = None) -> schemas.ContractPage:
+        """The caller's contracts (its buyer's or its company's), newest first; each carries `experiment_id`
+        once signed."""
+        items, next_cursor = await contracts.contracts_of(current(request), check_limit(limit), cursor)
+        return schemas.ContractPage(items=items, next_cursor=next_cursor)
 
     @get("/{contract_id:str}", opt=allow(SIGNED_IN))
     async def get_contract(self, request: Request[Any, Any, Any], contract_id: str) -> schemas.ContractOut:

@@ -115,6 +115,12 @@ class ContractOut(msgspec.Struct):
     signatures: list[SignatureOut]
     issued_at: str | None
     activated_at: str | None
+    experiment_id: str | None = None  # the experiment the signed contract started
+
+
+class ContractPage(msgspec.Struct):
+    items: list[ContractOut]
+    next_cursor: str | None
 
 
 class AwardPage(msgspec.Struct):

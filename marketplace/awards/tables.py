@@ -85,6 +85,7 @@ class Contract(Table):
     created_at = Timestamptz(default=TimestamptzNow())
     issued_at = Timestamptz(null=True, default=None)
     activated_at = Timestamptz(null=True, default=None)
+    experiment_id = UUID(null=True, default=None, index=True)  # set by the experiments domain when it starts
 
 
 class Signature(Table):

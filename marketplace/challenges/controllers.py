@@ -10,6 +10,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 from marketplace.challenges import dialogue, matchmaking, schemas, services
 from marketplace.challenges.services import TEAM_ROLES
 from marketplace.core.auth import PUBLIC, allow, current
+from marketplace.core.paging import page_list
 
 ASKERS = ("company_member", "incubator_member")
 
@@ -62,11 +63,14 @@ class ChallengeController(Controller):
         return await services.archive(current(request), challenge_id)
 
     @get("/{challenge_id:str}/versions", opt=allow(PUBLIC))
-    async def versions(self, request: Request[Any, Any, Any], challenge_id: str) -> schemas.VersionList:
-        """Every published version with its change note."""
+    async def versions(self, request: Request[Any, Any, Any], challenge_id: str, limit: int = 20,
+                       cursor: str | None = None) -> schemas.VersionList:
+        """Every published version with its change note (paged: `?limit=`, `?cursor=`)."""
         from marketplace.challenges.catalogue import versions
 
-        return await versions(request.scope.get("user"), challenge_id)
+        found = await versions(request.scope.get("user"), challenge_id)
+        items, next_cursor = page_list(found.items, limit, cursor)
+        return schemas.VersionList(items=items, next_cursor=next_cursor)
 
     @post("/{challenge_id:str}/questions", opt=allow(*ASKERS), status_code=HTTP_201_CREATED)
     async def ask(self, request: Request[Any, Any, Any], challenge_id: str, data: schemas.QuestionIn) -> schemas.QuestionOut:
@@ -74,9 +78,12 @@ class ChallengeController(Controller):
         return await dialogue.ask(current(request), challenge_id, data)
 
     @get("/{challenge_id:str}/questions", opt=allow(PUBLIC))
-    async def questions(self, request: Request[Any, Any, Any], challenge_id: str) -> schemas.QuestionList:
-        """Answered questions (the buyer team also sees unanswered ones and who asked)."""
-        return await dialogue.list_questions(request.scope.get("user"), challenge_id)
+    async def questions(self, request: Request[Any, Any, Any], challenge_id: str, limit: int = 20,
+                        cursor: str | None = None) -> schemas.QuestionList:
+        """Answered questions (the buyer team also sees unanswered ones and who asked); paged."""
+        found = await dialogue.list_questions(request.scope.get("user"), challenge_id)
+        items, next_cursor = page_list(found.items, limit, cursor)
+        return schemas.QuestionList(items=items, next_cursor=next_cursor)
 
     @post("/{challenge_id:str}/follow", opt=allow(*ASKERS, *TEAM_ROLES), status_code=HTTP_200_OK)
     async def follow(self, request: Request[Any, Any, Any], challenge_id: str) -> schemas.FollowOut:

@@ -168,6 +168,7 @@ class VersionOut(msgspec.Struct):
 
 class VersionList(msgspec.Struct):
     items: list[VersionOut]
+    next_cursor: str | None = None
 
 
 class QuestionIn(Strict):
@@ -198,6 +199,7 @@ class QuestionOut(msgspec.Struct):
 
 class QuestionList(msgspec.Struct):
     items: list[QuestionOut]
+    next_cursor: str | None = None
 
 
 class FollowOut(msgspec.Struct):

@@ -29,6 +29,14 @@ class ExperimentController(Controller):
     path = "/api/v1"
     tags = ["experiments"]
 
+    @get("/experiments", opt=allow(SIGNED_IN))
+    async def list_experiments(self, request: Request[Any, Any, Any], limit: int = 20,
+                               cursor: str | None = None) -> schemas.ExperimentPage:
+        """The caller's experiments, newest first: its buyer team's, its company's, and (read only, as
+        `role: incubator`) those of the companies that accepted its incubator into their portfolio."""
+        items, next_cursor = await services.experiments_of(current(request), limit, cursor)
+        return schemas.ExperimentPage(items=items, next_cursor=next_cursor)
+
     @get("/experiments/{experiment_id:str}", opt=allow(SIGNED_IN))
     async def get_experiment(self, request: Request[Any, Any, Any], experiment_id: str) -> schemas.ExperimentOut:
         """The experiment with its milestones, deliverables, reviews and payouts (both parties)."""

@@ -10,6 +10,6 @@ APP_CONFIG = AppConfig(
     app_name="experiments",
     migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
     table_classes=[tables.Experiment, tables.Milestone, tables.Deliverable, tables.DeliverableFile, tables.MilestoneReview],
-    migration_dependencies=["marketplace.accounts.piccolo_app", "marketplace.challenges.piccolo_app"],
+    migration_dependencies=["marketplace.accounts.piccolo_app", "marketplace.challenges.piccolo_app", "marketplace.awards.piccolo_app"],
     commands=[],
 )

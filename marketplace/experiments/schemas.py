@@ -72,6 +72,30 @@ class ExperimentOut(msgspec.Struct):
     milestones: list[MilestoneOut]
 
 
+class ExperimentSummary(msgspec.Struct):
+    """An experiment in a list: who, what, where it stands (the detail is GET /experiments/{id})."""
+
+    id: str
+    contract_id: str | None
+    challenge_id: str | None
+    title: str
+    buyer: Party
+    company: Party
+    status: str
+    outcome: str | None
+    started_at: str
+    finished_at: str | None
+    milestones: int
+    milestones_accepted: int
+    paid: Money
+    role: str  # how the caller relates to it: "buyer", "company" or "incubator" (its portfolio, read only)
+
+
+class ExperimentPage(msgspec.Struct):
+    items: list[ExperimentSummary]
+    next_cursor: str | None
+
+
 class ReviewIn(msgspec.Struct, forbid_unknown_fields=True):
     decision: Literal["accept", "request_changes"]
     feedback: Annotated[str, msgspec.Meta(max_length=10_000)] = ""

@@ -58,10 +58,13 @@ async def create_experiment(*, buyer_id: object, company_id: object, title: str,
 async def start_experiment(contract_id: object) -> str:
     """The contracts domain calls this when a contract becomes active (both signed). Idempotent:
     a second call returns the experiment already started."""
+    from marketplace.awards.tables import Award, AwardMilestone, Contract
+
     existing = await Experiment.select(Experiment.id).where(Experiment.contract_id == contract_id).first()
     if existing:
+        await Contract.update({Contract.experiment_id: existing["id"]}).where(
+            (Contract.id == contract_id) & Contract.experiment_id.is_null())
         return str(existing["id"])
-    from marketplace.awards.tables import Award, AwardMilestone, Contract
     from marketplace.challenges.tables import Challenge
 
     contract = await Contract.select().where(Contract.id == contract_id).first()
@@ -71,7 +74,7 @@ async def start_experiment(contract_id: object) -> str:
     challenge = await Challenge.select(Challenge.title, Challenge.desired_outcomes).where(
         Challenge.id == contract["challenge"]).first()
     rows = await AwardMilestone.select().where(AwardMilestone.award == contract["award"]).order_by(AwardMilestone.position)
-    return await create_experiment(
+    experiment_id = await create_experiment(
         buyer_id=contract["buyer"], company_id=contract["company"], challenge_id=contract["challenge"],
         contract_id=contract["id"], title=(challenge or {}).get("title") or f"Contract {contract['number']}",
         hypothesis=(challenge or {}).get("desired_outcomes", ""),
@@ -79,6 +82,50 @@ async def start_experiment(contract_id: object) -> str:
                      "due_date": r["due_date"], "expected_deliverable": r["deliverable"], "award_milestone_id": r["id"]}
                     for r in rows],
     )
+    await Contract.update({Contract.experiment_id: experiment_id}).where(Contract.id == contract["id"])
+    return experiment_id
+
+
+async def experiments_of(principal: Principal, limit: int, cursor: str | None) -> tuple[list[schemas.ExperimentSummary], str | None]:
+    """The caller's experiments, newest first: as the buyer team, as the company, and (read only) those
+    of the companies that accepted the caller's incubator in their portfolio. Paged in the database."""
+    from marketplace.accounts.services import consenting_companies
+    from marketplace.core.paging import check_limit, decode_cursor, encode_cursor
+
+    check_limit(limit)
+    buyers = {uuid.UUID(o) for o in principal.organisations(*BUYER_ROLES)}
+    companies = {uuid.UUID(o) for o in principal.organisations("company_member")}
+    portfolio = {uuid.UUID(c) for c in await consenting_companies(principal.organisations("incubator_member"))}
+    if not (buyers or companies or portfolio):
+        return [], None
+    query = Experiment.select(Experiment.all_columns(), Experiment.buyer.name.as_alias("buyer_name"),
+                              Experiment.company.name.as_alias("company_name")).where(
+        Experiment.buyer.is_in(list(buyers) or [uuid.uuid4()]) | Experiment.company.is_in(list(companies | portfolio) or [uuid.uuid4()]))
+    after = decode_cursor(cursor, 2)
+    if after is not None:
+        moment, ident = after
+        query = query.where((Experiment.started_at < moment) | ((Experiment.started_at == moment) & (Experiment.id < ident)))
+    rows = await query.order_by(Experiment.started_at, ascending=False).order_by(Experiment.id, ascending=False).limit(limit + 1)
+    page = rows[:limit]
+    ids = [r["id"] for r in page]
+    milestones = await Milestone.select(Milestone.experiment, Milestone.status).where(Milestone.experiment.is_in(ids)) if ids else []
+    paid = await Payout.select(Payout.experiment, Payout.amount_cents, Payout.currency).where(
+        Payout.experiment.is_in(ids) & (Payout.status == Payout.Status.paid)) if ids else []
+    items = []
+    for r in page:
+        mine = [m for m in milestones if m["experiment"] == r["id"]]
+        role = "buyer" if r["buyer"] in buyers else "company" if r["company"] in companies else "incubator"
+        items.append(schemas.ExperimentSummary(
+            id=str(r["id"]), contract_id=str(r["contract_id"]) if r["contract_id"] else None,
+            challenge_id=str(r["challenge"]) if r["challenge"] else None, title=r["title"],
+            buyer=schemas.Party(id=str(r["buyer"]), name=r["buyer_name"]),
+            company=schemas.Party(id=str(r["company"]), name=r["company_name"]),
+            status=r["status"], outcome=r["outcome"], started_at=rfc3339(r["started_at"]) or "",
+            finished_at=rfc3339(r["finished_at"]), milestones=len(mine),
+            milestones_accepted=sum(1 for m in mine if m["status"] == "accepted"),
+            paid=money(sum(p["amount_cents"] for p in paid if p["experiment"] == r["id"]), "EUR"), role=role))
+    next_cursor = encode_cursor(page[-1]["started_at"], page[-1]["id"]) if len(rows) > limit else None
+    return items, next_cursor
 
 
 # --- who may see and do what ---------------------------------------------------------------------

@@ -11,6 +11,7 @@ from litestar.status_codes import HTTP_200_OK
 from marketplace.core.auth import PUBLIC, SIGNED_IN, allow, current
 from marketplace.core.errors import invalid
 from marketplace.core.i18n import current_locale
+from marketplace.core.paging import page_list
 from marketplace.payments import connect, payouts, schemas, statements, webhooks
 
 
@@ -45,7 +46,7 @@ class PayoutController(Controller):
 
     @get("", opt=allow(SIGNED_IN))
     async def list_payouts(self, request: Request[Any, Any, Any], contract_id: str | None = None,
-                           experiment_id: str | None = None) -> schemas.PayoutList:
+                           experiment_id: str | None = None, limit: int = 20, cursor: str | None = None) -> schemas.PayoutList:
         """Payouts the caller's organisations pay or receive (`?contract_id=`, `?experiment_id=`), with the payment clock."""
         for name, value in (("contract_id", contract_id), ("experiment_id", experiment_id)):
             if value is not None:
@@ -54,8 +55,9 @@ class PayoutController(Controller):
                 except ValueError:
                     raise invalid(name, "is not a valid id") from None
         principal = current(request)
-        items = await payouts.payouts_visible_to(principal.organisations(), contract_id, experiment_id)
-        return schemas.PayoutList(items=items)
+        found = await payouts.payouts_visible_to(principal.organisations(), contract_id, experiment_id)
+        items, next_cursor = page_list(found, limit, cursor)
+        return schemas.PayoutList(items=items, next_cursor=next_cursor)
 
     @get("/{payout_id:str}/statement", opt=allow(SIGNED_IN), media_type="application/pdf")
     async def statement(self, request: Request[Any, Any, Any], payout_id: str, lang: str | None = None) -> Response[bytes]:

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import get
 
 from marketplace.core.auth import PUBLIC, allow
 from marketplace.core.errors import NotFound
+from marketplace.core.paging import page_list
 from marketplace.procedures import engine
 from marketplace.procedures.schemas import ProcedureOut, procedure_out
 
 
 @get("/api/v1/procedures", opt=allow(PUBLIC), tags=["procedures"])
-async def list_procedures() -> dict[str, list[ProcedureOut]]:
-    """The latest version of every procedure template, with its stages and what each asks."""
-    return {"items": [procedure_out(t) for t in engine.all_latest()]}
+async def list_procedures(limit: int = 20, cursor: str | None = None) -> dict[str, Any]:
+    """The latest version of every procedure template, with its stages and what each asks (paged)."""
+    items, next_cursor = page_list([procedure_out(t) for t in engine.all_latest()], limit, cursor)
+    return {"items": items, "next_cursor": next_cursor}
 
 
 @get("/api/v1/procedures/{procedure_id:str}", opt=allow(PUBLIC), tags=["procedures"])

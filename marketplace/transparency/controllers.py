@@ -9,6 +9,7 @@ from litestar import Controller, get
 
 from marketplace.core.auth import PUBLIC, allow
 from marketplace.core.errors import invalid
+from marketplace.core.paging import page_list
 from marketplace.transparency import audit, services
 from marketplace.transparency.tables import AuditEvent
 
@@ -32,10 +33,11 @@ class OutcomesController(Controller):
     tags = ["transparency"]
 
     @get("/outcomes", opt=allow(PUBLIC))
-    async def outcomes(self) -> dict[str, Any]:
+    async def outcomes(self, limit: int = 20, cursor: str | None = None) -> dict[str, Any]:
         """Closed and awarded challenges: aggregate counts, decisions per stage, awards and contracts,
         experiment results, and median days to answer questions, decide stages and pay milestones."""
-        return {"items": await services.outcomes()}
+        items, next_cursor = page_list(await services.outcomes(), limit, cursor)
+        return {"items": items, "next_cursor": next_cursor}
 
     @get("/opendata/ocds/releases", opt=allow(PUBLIC))
     async def ocds_releases(self, since: str | None = None) -> dict[str, Any]:
