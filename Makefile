@@ -42,5 +42,9 @@ lint: install
 migration: install
 	PICCOLO_CONF=marketplace.piccolo_conf $(BIN)/piccolo migrations new $(APP) --auto
 
+## make bench: the app against its framework's floor at size on PostgreSQL (wrk; builds marketplace_bench once, reused)
+bench: install
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
+
 clean:
 	rm -rf var/marketplace.sqlite3* var/uploads

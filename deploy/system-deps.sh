@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The Debian packages the marketplace needs: WeasyPrint's text stack, fonts, Chromium for the
-# browser tests, poppler for reading PDFs back in tests. Installed with apt when run as root,
+# browser tests, poppler for reading PDFs back in tests, wrk for `make bench`. Installed with apt when run as root,
 # otherwise named with the exact command to run.
 set -euo pipefail
-PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core chromium poppler-utils)
+PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core chromium poppler-utils wrk)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -43,11 +43,26 @@ def serving_base_url(host: str, port: int) -> str:
     return f"http://{host}:{port}"
 
 
+def run_server(app: str, host: str, port: int, workers: int, server: str = "uvicorn", app_dir: str | None = None) -> None:
+    """Serve the ASGI app factory `module:function` (the benchmark's floor is served by this same function)."""
+    import uvicorn
+
+    uvicorn.run(
+        app,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        log_config=None,  # the app's own logging (LOG_FORMAT, LOG_LEVEL); one line per request
+        access_log=False,
+        app_dir=app_dir,
+    )
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import os
     from dataclasses import replace
-
-    import uvicorn
 
     _setup_logging()
 
@@ -58,16 +73,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         os.environ["BASE_URL"] = serving_base_url(args.host, args.port)
         use_settings(replace(get_settings(), base_url=os.environ["BASE_URL"]))
     cmd_migrate(args)
-    uvicorn.run(
-        "marketplace.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        proxy_headers=True,
-        log_config=None,  # the app's own logging (LOG_FORMAT, LOG_LEVEL); one line per request
-        access_log=False,
-    )
+    run_server("marketplace.app:create_app", args.host, args.port, args.workers)
     return 0
 
 
