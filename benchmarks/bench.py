@@ -46,7 +46,6 @@ def database_url(admin_url: str, name: str) -> str:
 async def ensure_database(admin_url: str, name: str, challenges: int, versions: int, regenerate: bool) -> dict:
     """The benchmark database `name` at this size: reused when it is there, else created, migrated and filled."""
     import asyncpg
-
     from data import meta_key, populate
 
     url = database_url(admin_url, name)
@@ -62,18 +61,21 @@ async def ensure_database(admin_url: str, name: str, challenges: int, versions: 
             finally:
                 await conn.close()
             if info:
-                subprocess.run([str(ROOT / ".venv" / "bin" / "marketplace"), "migrate"], env=app_env(url), check=True,
-                               stdout=subprocess.DEVNULL)
+                migrate(url)  # the code may have new migrations since the data was built
                 return json.loads(info)
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()
     print(f"building {name}: {challenges:,} challenges, {versions:,} proposal stage versions ...", flush=True)
-    subprocess.run([str(ROOT / ".venv" / "bin" / "marketplace"), "migrate"], env=app_env(url), check=True, stdout=subprocess.DEVNULL)
+    migrate(url)
     info = await populate(url, challenges, versions)
     print(f"  built in {info['seconds']} s", flush=True)
     return info
+
+
+def migrate(url: str) -> None:
+    subprocess.run([str(ROOT / ".venv" / "bin" / "marketplace"), "migrate"], env=app_env(url), check=True, stdout=subprocess.DEVNULL)
 
 
 def app_env(url: str, **extra: str) -> dict[str, str]:
