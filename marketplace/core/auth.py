@@ -137,8 +137,9 @@ def _cookie(header: str, name: str) -> str | None:
     return None
 
 
-def access(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """The app's single guard. See the module docstring."""
+async def access(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """The app's single guard. See the module docstring. Async: Litestar runs a synchronous guard in a
+    worker thread on every request."""
     allow = handler.opt.get("allow")
     if allow is None:
         path = connection.scope.get("path", "")

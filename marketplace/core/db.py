@@ -97,10 +97,17 @@ async def migrate() -> None:
         raise SystemExit(f"migrations failed: {result.message}\n{chatter.getvalue()}")
 
 
+async def _no_session_reset(_connection: object) -> None:
+    """Piccolo takes a pooled connection per query; asyncpg's default reset then costs a round trip
+    (`RESET ALL; UNLISTEN *; CLOSE ALL; pg_advisory_unlock_all()`) after every query. The app keeps no
+    session state (its locks are transaction-scoped, it sets nothing, listens to nothing), and an open
+    transaction is still rolled back by asyncpg before this is called."""
+
+
 async def open_pool() -> None:
     db = engine()
     if isinstance(db, PostgresEngine) and db.pool is None:
-        await db.start_connection_pool(min_size=1, max_size=10)
+        await db.start_connection_pool(min_size=1, max_size=10, reset=_no_session_reset)
 
 
 async def close_pool() -> None:
