@@ -21,6 +21,7 @@ from marketplace.core.headers import SecurityHeadersMiddleware
 from marketplace.core.locale import LocaleMiddleware
 from marketplace.core.logs import RequestLogMiddleware, configure_logging
 from marketplace.core.templating import TEMPLATE_DIR, configure
+from marketplace.procedures.engine import Text
 from marketplace.settings import Settings, get_settings
 
 log = logging.getLogger("marketplace")
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             path="/schema",
         ),
         request_max_body_size=MAX_BODY_BYTES,
+        type_encoders={Text: str},  # a procedure template's texts answer in the request's language
         before_request=require_json_bodies,
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],

@@ -8,21 +8,23 @@ from marketplace.procedures.engine import TemplateError, parse_template
 MINIMAL = """
 id = "t"
 version = 1
-name = "T"
+name = {en = "T", fr = "T", nl = "T"}
 [[stages]]
 key = "only"
-name = "Only"
+name.en = "Only"
+name.fr = "Seule"
+name.nl = "Enige"
 duration_days = 10
 decision = "award"
 features = ["questions"]
   [[stages.fields]]
   key = "idea"
-  label = "Idea"
+  label = {en = "Idea", fr = "Idée", nl = "Idee"}
   type = "textarea"
   max_words = 100
   [[stages.criteria]]
   key = "team"
-  name = "Team"
+  name = {en = "Team", fr = "Équipe", nl = "Team"}
   weight = 1
 """
 
@@ -58,6 +60,10 @@ def test_a_valid_minimal_template_parses():
         (('decision = "award"', 'decision = "lottery"'), "stage `only`: `decision` must be one of"),
         (('features = ["questions"]', 'features = ["chat"]'), "unknown feature(s) chat"),
         (('key = "team"', 'key = "price"'), "the criteria must include `team`"),
+        (('name.nl = "Enige"\n', ""), "t.toml, stage `only`: `name` lacks its text in nl"),
+        (('label = {en = "Idea", fr = "Idée", nl = "Idee"}', 'label = "Idea"'),
+         "t.toml, stage `only`, field `idea`: `label` must be given in every language: `label.en`, `label.fr` and `label.nl`"),
+        (('name.fr = "Seule"', 'name.de = "Einzige"'), "`name` lacks its text in fr"),
     ],
 )
 def test_broken_templates_are_refused_naming_file_stage_and_field(change, message):
@@ -65,6 +71,42 @@ def test_broken_templates_are_refused_naming_file_stage_and_field(change, messag
     with pytest.raises(TemplateError) as err:
         parse_template(broken, "t.toml")
     assert message in str(err.value)
+
+
+def test_template_texts_speak_the_readers_language():
+    from jinja2 import Environment
+
+    from marketplace.core import i18n
+    from marketplace.core.templating import configure
+
+    name = engine.latest("light").stage("expression_of_interest").name
+    assert name == "Expression of interest"  # as a str: the English text, a stable key
+    token = i18n.current_locale.set("fr")
+    try:
+        assert str(name) == f"{name}" == i18n.gettext(name) == "Manifestation d'intérêt"
+        page = configure(Environment(autoescape=True)).from_string("{{ n }}|{{ _(n) }}|{{ _('Stage %(s)s', s=n) }}")
+        # `_()` trusts a template's text as it trusts the catalogue's: both are ours
+        assert page.render(n=name) == "Manifestation d&#39;intérêt|Manifestation d'intérêt|Stage Manifestation d&#39;intérêt"
+        mail = configure(Environment(autoescape=False)).from_string("{{ n }}|{{ _(n) }}|{{ _('Stage %(s)s', s=n) }}")
+        assert mail.render(n=name) == "Manifestation d'intérêt|Manifestation d'intérêt|Stage Manifestation d'intérêt"
+    finally:
+        i18n.current_locale.reset(token)
+    assert name.local("nl") == "Blijk van interesse"
+
+
+def test_every_shipped_text_is_in_english_french_and_dutch():
+    for template in engine.load_templates().values():
+        texts = [template.name]
+        for stage in template.stages:
+            texts += [stage.name, *(f.label for f in stage.fields), *(d.label for d in stage.documents), *(c.name for c in stage.criteria)]
+        for text in texts:
+            assert set(text.translations) == {"en", "fr", "nl"} and all(text.translations.values()), (template.id, text)
+
+
+async def test_procedures_answer_in_the_readers_language(client):
+    light = (await client.get("/api/v1/procedures/light", headers={"accept-language": "nl"})).json()
+    assert light["stages"][0]["name"] == "Blijk van interesse"
+    assert light["stages"][0]["fields"][0]["label"] == "Uw idee in een notendop"
 
 
 async def test_anyone_can_read_the_procedures(client):

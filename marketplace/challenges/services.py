@@ -85,9 +85,9 @@ def _stages_out(template: engine.ProcedureTemplate | None, stages: list[dict]) -
     for s in stages:
         spec = template.stage(s["key"]) if template and s["key"] in template.stage_keys else None
         out.append(schemas.StageOut(
-            key=s["key"], name=spec.name if spec else s["key"], position=s["position"], status=s["status"],
+            key=s["key"], name=str(spec.name) if spec else s["key"], position=s["position"], status=s["status"],
             opens_at=rfc3339(s["opens_at"]) or "", closes_at=rfc3339(s["closes_at"]) or "",
-            asks=[f.label for f in spec.fields] if spec else [],
+            asks=[str(f.label) for f in spec.fields] if spec else [],
         ))
     return out
 

@@ -43,7 +43,10 @@ def translations(locale: str) -> NullTranslations:
 
 
 def gettext(message: str, **variables: object) -> str:
-    text = translations(current_locale.get()).gettext(message)
+    """`message` in the current language. A text that carries its own translations (a procedure
+    template's names and labels, with a `local()` method) gives its own rather than the catalogue's."""
+    local = getattr(message, "local", None)
+    text = local() if callable(local) else translations(current_locale.get()).gettext(message)
     return text % variables if variables else text
 
 

@@ -89,7 +89,7 @@ def configure(env: Environment) -> Environment:
     env.add_extension("jinja2.ext.i18n")
     env.add_extension(TableWrapExtension)
     env.install_gettext_callables(  # type: ignore[attr-defined]
-        lambda message: i18n.translations(i18n.current_locale.get()).gettext(message),
+        lambda message: i18n.gettext(message),  # a procedure template's texts carry their own translations
         lambda s, p, n: i18n.translations(i18n.current_locale.get()).ngettext(s, p, n),
         newstyle=True,
     )

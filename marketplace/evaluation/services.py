@@ -39,7 +39,8 @@ async def criteria_for(challenge: dict[str, Any], stage: str) -> list[schemas.Cr
         return [schemas.CriterionOut(key=r["key"], name=r["name"], stage=stage, weight=r["weight"], scale_max=r["scale_max"],
                                      description=r["description"]) for r in rows]
     spec = template_of(challenge).stage(stage)
-    return [schemas.CriterionOut(key=c.key, name=c.name, stage=stage, weight=c.weight, scale_max=c.scale_max, description=c.description)
+    return [schemas.CriterionOut(key=c.key, name=str(c.name), stage=stage, weight=c.weight, scale_max=c.scale_max,
+                                description=str(c.description))
             for c in spec.criteria]
 
 

@@ -14,6 +14,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from markupsafe import escape
+
+from marketplace.core import i18n
 from marketplace.settings import PROJECT_ROOT
 
 PROCEDURES_DIR = PROJECT_ROOT / "procedures"
@@ -38,13 +41,66 @@ class TemplateError(ValueError):
     """A broken template: the message names the file, the stage and the field."""
 
 
+class Text(str):
+    """A text a person reads (a name, label, help or description), in English, French and Dutch.
+
+    Its value as a `str` is the English text: compare, hash and store it as before. Shown to a
+    person it speaks the request's language: `str()`, f-strings, `%s`, Jinja's `{{ }}` and `_()`
+    all give `local()`. Pass `text.local()` (or `str(text)`) to msgspec, which refuses `str` subclasses."""
+
+    translations: dict[str, str]
+
+    def __new__(cls, translations: dict[str, str]) -> Text:
+        obj = super().__new__(cls, translations.get(i18n.DEFAULT_LOCALE, ""))
+        obj.translations = dict(translations)
+        return obj
+
+    def local(self, locale: str | None = None) -> str:
+        """The text in `locale` (default: the current request's), English when that one is missing."""
+        lang = locale or i18n.current_locale.get()
+        return self.translations.get(lang) or str.__str__(self)
+
+    def __str__(self) -> str:
+        return self.local()
+
+    def __format__(self, spec: str) -> str:
+        return format(self.local(), spec)
+
+    def __html__(self) -> str:
+        return str(escape(self.local()))
+
+    def __reduce__(self):  # pickling (e.g. through a cache) keeps every language
+        return (Text, (self.translations,))
+
+
+EMPTY_TEXT = Text({lang: "" for lang in i18n.LOCALES})
+
+
+def _text(raw: dict[str, Any], key: str, where: str, required: bool = True) -> Text:
+    """A translated text: `key.en`, `key.fr` and `key.nl` (a TOML table), every language present."""
+    if key not in raw:
+        if required:
+            raise TemplateError(f"{where}: `{key}` is required (as `{key}.en`, `{key}.fr` and `{key}.nl`)")
+        return EMPTY_TEXT
+    value = raw[key]
+    if not isinstance(value, dict):
+        raise TemplateError(f"{where}: `{key}` must be given in every language: `{key}.en`, `{key}.fr` and `{key}.nl`")
+    missing = [lang for lang in i18n.LOCALES if not isinstance(value.get(lang), str) or not value[lang].strip()]
+    if missing:
+        raise TemplateError(f"{where}: `{key}` lacks its text in {', '.join(missing)} (`{key}.{missing[0]} = \"...\"`)")
+    unknown = set(value) - set(i18n.LOCALES)
+    if unknown:
+        raise TemplateError(f"{where}: `{key}` has unknown language(s) {', '.join(sorted(unknown))} (known: {', '.join(i18n.LOCALES)})")
+    return Text({lang: value[lang] for lang in i18n.LOCALES})
+
+
 @dataclass(frozen=True)
 class FieldSpec:
     key: str
-    label: str
+    label: Text
     type: str
     required: bool = False
-    help: str = ""
+    help: Text = EMPTY_TEXT
     max_words: int | None = None
     max_chars: int | None = None
     choices: tuple[str, ...] = ()
@@ -54,7 +110,7 @@ class FieldSpec:
 @dataclass(frozen=True)
 class DocumentSpec:
     key: str
-    label: str
+    label: Text
     types: tuple[str, ...]
     max_mb: int = 10
     required: bool = False
@@ -67,17 +123,17 @@ class DocumentSpec:
 @dataclass(frozen=True)
 class CriterionSpec:
     key: str
-    name: str
+    name: Text
     weight: int
     scale_max: int = 5
-    description: str = ""
+    description: Text = EMPTY_TEXT
 
 
 @dataclass(frozen=True)
 class StageSpec:
     key: str
-    name: str
-    description: str
+    name: Text
+    description: Text
     duration_days: int
     decision: str
     max_selected: int | None
@@ -95,8 +151,8 @@ class StageSpec:
 class ProcedureTemplate:
     id: str
     version: int
-    name: str
-    description: str
+    name: Text
+    description: Text
     stages: tuple[StageSpec, ...]
     source: str = ""
 
@@ -146,8 +202,8 @@ def _parse_field(raw: dict[str, Any], where: str) -> FieldSpec:
     unknown = set(raw) - {"key", "label", "type", "required", "help", "max_words", "max_chars", "choices", "carry_from"}
     if unknown:
         raise TemplateError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}")
-    return FieldSpec(key=key, label=_req(raw, "label", str, where), type=ftype, required=bool(raw.get("required", False)),
-                     help=raw.get("help", ""), max_words=raw.get("max_words"), max_chars=raw.get("max_chars"),
+    return FieldSpec(key=key, label=_text(raw, "label", where), type=ftype, required=bool(raw.get("required", False)),
+                     help=_text(raw, "help", where, required=False), max_words=raw.get("max_words"), max_chars=raw.get("max_chars"),
                      choices=choices, carry_from=raw.get("carry_from"))
 
 
@@ -173,21 +229,23 @@ def _parse_stage(raw: dict[str, Any], where: str) -> StageSpec:
         bad = [t for t in types if t not in MIME_TYPES]
         if bad:
             raise TemplateError(f"{where}, document `{dkey}`: unknown type(s) {', '.join(bad)}")
-        documents.append(DocumentSpec(key=dkey, label=d.get("label", dkey), types=types,
+        documents.append(DocumentSpec(key=dkey, label=_text(d, "label", f"{where}, document `{dkey}`"), types=types,
                                       max_mb=_positive(d.get("max_mb", 10), f"{where}, document `{dkey}`", "max_mb"),
                                       required=bool(d.get("required", False))))
     criteria = []
     for c in raw.get("criteria", ()):
         ckey = _req(c, "key", str, where)
         cwhere = f"{where}, criterion `{ckey}`"
-        criteria.append(CriterionSpec(key=ckey, name=_req(c, "name", str, cwhere), weight=_positive(c.get("weight"), cwhere, "weight"),
-                                      scale_max=_positive(c.get("scale_max", 5), cwhere, "scale_max"), description=c.get("description", "")))
+        criteria.append(CriterionSpec(key=ckey, name=_text(c, "name", cwhere), weight=_positive(c.get("weight"), cwhere, "weight"),
+                                      scale_max=_positive(c.get("scale_max", 5), cwhere, "scale_max"),
+                                      description=_text(c, "description", cwhere, required=False)))
     if criteria and not any(c.key == "team" for c in criteria):
         raise TemplateError(f"{where}: the criteria must include `team` (the team and its motivation)")
     max_selected = raw.get("max_selected")
     if max_selected is not None:
         _positive(max_selected, where, "max_selected")
-    return StageSpec(key=key, name=_req(raw, "name", str, where), description=raw.get("description", ""), duration_days=duration,
+    return StageSpec(key=key, name=_text(raw, "name", where), description=_text(raw, "description", where, required=False),
+                     duration_days=duration,
                      decision=decision, max_selected=max_selected, features=features, fields=fields,
                      documents=tuple(documents), criteria=tuple(criteria), paid=bool(raw.get("paid", False)))
 
@@ -213,8 +271,8 @@ def parse_template(text: str, source: str) -> ProcedureTemplate:
         for f in s.fields:
             if f.carry_from and not f.carry_from.startswith("profile.") and f.carry_from.split(".")[0] not in stage_keys:
                 raise TemplateError(f"{source}, stage `{s.key}`, field `{f.key}`: `carry_from` names an unknown stage")
-    return ProcedureTemplate(id=tid, version=version, name=_req(data, "name", str, source),
-                             description=data.get("description", ""), stages=stages, source=source)
+    return ProcedureTemplate(id=tid, version=version, name=_text(data, "name", source),
+                             description=_text(data, "description", source, required=False), stages=stages, source=source)
 
 
 @lru_cache(maxsize=1)

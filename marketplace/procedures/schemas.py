@@ -58,16 +58,16 @@ class ProcedureOut(msgspec.Struct):
 
 def procedure_out(t: ProcedureTemplate) -> ProcedureOut:
     return ProcedureOut(
-        id=t.id, version=t.version, name=t.name, description=t.description,
+        id=t.id, version=t.version, name=str(t.name), description=str(t.description),
         stages=[
             StageOut(
-                key=s.key, name=s.name, description=s.description, duration_days=s.duration_days, decision=s.decision,
+                key=s.key, name=str(s.name), description=str(s.description), duration_days=s.duration_days, decision=s.decision,
                 max_selected=s.max_selected, paid=s.paid, features=sorted(s.features),
-                fields=[FieldOut(key=f.key, label=f.label, type=f.type, required=f.required, help=f.help, max_words=f.max_words,
+                fields=[FieldOut(key=f.key, label=str(f.label), type=f.type, required=f.required, help=str(f.help), max_words=f.max_words,
                                  max_chars=f.max_chars, choices=list(f.choices), carry_from=f.carry_from) for f in s.fields],
-                documents=[DocumentOut(key=d.key, label=d.label, types=list(d.types), max_mb=d.max_mb, required=d.required)
+                documents=[DocumentOut(key=d.key, label=str(d.label), types=list(d.types), max_mb=d.max_mb, required=d.required)
                            for d in s.documents],
-                criteria=[CriterionOut(key=c.key, name=c.name, weight=c.weight, scale_max=c.scale_max) for c in s.criteria],
+                criteria=[CriterionOut(key=c.key, name=str(c.name), weight=c.weight, scale_max=c.scale_max) for c in s.criteria],
             )
             for s in t.stages
         ],

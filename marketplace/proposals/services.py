@@ -321,7 +321,7 @@ async def render_proposal(proposal: dict, challenge: dict, viewer: access.Viewer
             shown = _loads(kept[-1]["answers"]) if kept else {}
             status = "submitted"
         out_stages.append(schemas.StageOut(
-            key=key, name=spec.name, status=status, version=copy["version"], submitted_at=rfc3339(copy["submitted_at"]),
+            key=key, name=str(spec.name), status=status, version=copy["version"], submitted_at=rfc3339(copy["submitted_at"]),
             opens_at=rfc3339(row["opens_at"]) if row else None, closes_at=rfc3339(row["closes_at"]) if row else None,
             answers=shown, decision=_decision_out(decisions.get(key), viewer),
             versions=[schemas.VersionOut(version=v["version"], submitted_at=rfc3339(v["submitted_at"])) for v in kept],
