@@ -113,23 +113,24 @@ async def test_both_parties_sign_and_the_contract_becomes_active(client):
     url = f"/api/v1/contracts/{contract_id}/signatures"
     sha = (await client.get(f"/api/v1/contracts/{contract_id}", headers=await token_for(s.officer))).json()["document_sha256"]
 
-    unread = await client.post(url, json={"party": "buyer", "confirm": False}, headers=await token_for(s.officer))
+    unread = await client.post(url, json={"party": "buyer", "document_sha256": sha, "confirm": False},
+                               headers=await token_for(s.officer))
     assert unread.status_code == 422 and unread.json()["errors"][0]["field"] == "confirm"  # an explicit "no" is refused
-    first = await client.post(url, json={"party": "buyer", "document_sha256": sha, "confirm": True},
-                              headers=await token_for(s.officer))
+    signing = {"document_sha256": sha, "confirm": True}
+    first = await client.post(url, json={"party": "buyer", **signing}, headers=await token_for(s.officer))
     assert first.status_code == 201, first.text
     assert first.json()["status"] == "issued"
     assert first.json()["signatures"][0] | {"signed_at": None} == {
         "party": "buyer", "organisation_id": str(s.buyer.id), "user_id": str(s.officer.id), "name": "Marc Dubois",
         "signed_at": None, "ip_address": "127.0.0.1", "document_sha256": sha}
-    twice = await client.post(url, json={}, headers=await token_for(s.officer))
+    twice = await client.post(url, json=signing, headers=await token_for(s.officer))
     assert twice.status_code == 409
 
-    second = await client.post(url, headers=await token_for(s.winner_member))
+    second = await client.post(url, json=signing, headers=await token_for(s.winner_member))
     assert second.status_code == 201, second.text
     assert second.json()["status"] == "active" and second.json()["activated_at"]
     assert {x["party"] for x in second.json()["signatures"]} == {"buyer", "company"}
-    assert (await client.post(url, headers=await token_for(s.winner_member))).status_code == 409
+    assert (await client.post(url, json=signing, headers=await token_for(s.winner_member))).status_code == 409
     assert await OutboxMessage.count().where(OutboxMessage.kind == "contract_active") == 3
     experiment = await Experiment.objects().where(Experiment.contract_id == contract_id).first()
     assert experiment is not None  # the experiment starts with the contract
@@ -138,7 +139,7 @@ async def test_both_parties_sign_and_the_contract_becomes_active(client):
 async def test_signing_for_the_wrong_party_or_too_early_is_refused(client):
     s = await _awarded(client)
     url = f"/api/v1/contracts/{s.award['contract_id']}/signatures"
-    early = await client.post(url, headers=await token_for(s.officer))
+    early = await client.post(url, json={"document_sha256": "0" * 64, "confirm": True}, headers=await token_for(s.officer))
     assert early.status_code == 409  # draft: the standstill runs
     await _after_standstill()
     wrong = await client.post(url, json={"party": "company"}, headers=await token_for(s.officer))
@@ -147,9 +148,28 @@ async def test_signing_for_the_wrong_party_or_too_early_is_refused(client):
     assert wrong.status_code == 403
     civil = await client.post(url, headers=await token_for(s.civil_servant))
     assert civil.status_code == 403  # a civil servant sees the contract but does not sign it
-    stale = await client.post(url, json={"document_sha256": "0" * 64}, headers=await token_for(s.officer))
+    stale = await client.post(url, json={"document_sha256": "0" * 64, "confirm": True}, headers=await token_for(s.officer))
     assert stale.status_code == 409 and stale.json()["errors"][0]["field"] == "document_sha256"
     assert await Signature.count() == 0
+
+
+async def test_a_signature_always_names_the_document_hash_it_signs_and_a_confirmation(client):
+    """Attack: a bare POST (no hash, no confirmation) used to sign whatever document was current."""
+    s = await _awarded(client)
+    await _after_standstill()
+    contract_id = s.award["contract_id"]
+    url = f"/api/v1/contracts/{contract_id}/signatures"
+    headers = await token_for(s.officer)
+    sha = (await client.get(f"/api/v1/contracts/{contract_id}", headers=headers)).json()["document_sha256"]
+    for body in (None, {}, {"party": "buyer"}, {"party": "buyer", "confirm": True}):
+        refused = await client.post(url, json=body, headers=headers)
+        assert refused.status_code == 422, (body, refused.text)
+        assert "document_sha256" in {e["field"] for e in refused.json()["errors"]}
+    unconfirmed = await client.post(url, json={"party": "buyer", "document_sha256": sha}, headers=headers)
+    assert unconfirmed.status_code == 422 and [e["field"] for e in unconfirmed.json()["errors"]] == ["confirm"]
+    assert await Signature.count() == 0
+    signed = await client.post(url, json={"party": "buyer", "document_sha256": sha, "confirm": True}, headers=headers)
+    assert signed.status_code == 201 and signed.json()["signatures"][0]["document_sha256"] == sha
 
 
 async def test_another_company_cannot_see_or_download_or_sign_the_contract(client):

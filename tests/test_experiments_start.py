@@ -20,8 +20,10 @@ async def test_signing_the_contract_starts_the_experiment_once(client):
         await issue_due_contracts()
     contract_id = award["contract_id"]
     url = f"/api/v1/contracts/{contract_id}/signatures"
-    assert (await client.post(url, json={"party": "buyer"}, headers=await token_for(s.officer))).status_code == 201
-    assert (await client.post(url, headers=await token_for(s.winner_member))).status_code == 201
+    sha = (await client.get(f"/api/v1/contracts/{contract_id}", headers=await token_for(s.officer))).json()["document_sha256"]
+    signing = {"document_sha256": sha, "confirm": True}
+    assert (await client.post(url, json={"party": "buyer", **signing}, headers=await token_for(s.officer))).status_code == 201
+    assert (await client.post(url, json=signing, headers=await token_for(s.winner_member))).status_code == 201
 
     experiment = await Experiment.select().where(Experiment.contract_id == contract_id).first()
     assert experiment is not None and experiment["status"] == "running"

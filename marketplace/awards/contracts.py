@@ -178,14 +178,19 @@ async def sign_contract(principal: Principal, contract_id: Any, data: schemas.Si
         raise Forbidden("Only a procurement officer of the buyer or a member of the company can sign this contract.")
     if data.party is None and len(allowed) > 1:
         raise Invalid(FieldError("party", "say whether you sign for the buyer or the company"))
-    if data.confirm is False:
-        raise Invalid(FieldError("confirm", "confirm that you have read the contract (PDF) before signing"))
+    missing = []
+    if data.document_sha256 is None:  # a signature always names the exact document it signs
+        missing.append(FieldError("document_sha256", "is required: the SHA-256 of the contract document you read and sign"))
+    if data.confirm is not True:
+        missing.append(FieldError("confirm", "confirm that you have read the contract (PDF) before signing"))
+    if missing:
+        raise Invalid(missing)
     party = data.party or allowed[0]
     if contract.status == Contract.Status.draft:
         raise Conflict("The contract is not issued yet: it can be signed once the standstill period has ended.")
     if await Signature.exists().where((Signature.contract == contract.id) & (Signature.party == party)):
         raise Conflict(f"The contract is already signed for the {party}.")
-    if data.document_sha256 is not None and data.document_sha256 != contract.document_sha256:
+    if data.document_sha256 != contract.document_sha256:
         raise Conflict("The document you read is not the current one: reload it and sign again.",
                        [FieldError("document_sha256", "does not match the contract's current document")])
     org_id = contract.buyer if party == "buyer" else contract.company

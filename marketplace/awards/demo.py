@@ -120,6 +120,7 @@ async def load(ctx) -> None:
         return
     julie = await load_principal(ctx.users["julie"].id, "session")
     for principal, party in ((marc, "buyer"), (julie, "company")):
-        await contracts.sign_contract(principal, contract.id, schemas.SignatureIn(party=party), "192.0.2.10")
+        await contracts.sign_contract(principal, contract.id, schemas.SignatureIn(
+            party=party, document_sha256=contract.document_sha256, confirm=True), "192.0.2.10")
     contract = await Contract.objects().where(Contract.id == contract.id).first()
     log.info("demo: contract %s for %s is %s", contract.number, TITLE, contract.status)

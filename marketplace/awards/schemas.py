@@ -41,8 +41,8 @@ class AnswerIn(Strict):
 
 class SignatureIn(Strict):
     party: Literal["buyer", "company"] | None = None
-    document_sha256: Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")] | None = None
-    confirm: bool | None = None  # "I have read the contract": the page requires it; false is refused
+    document_sha256: Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")] | None = None  # required: what is signed
+    confirm: bool | None = None  # required and true: "I have read the contract"
 
 
 class PartyOut(msgspec.Struct):
