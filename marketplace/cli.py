@@ -72,6 +72,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # Links in e-mails, payment onboarding and the sandbox's webhooks point at where we actually serve.
         os.environ["BASE_URL"] = serving_base_url(args.host, args.port)
         use_settings(replace(get_settings(), base_url=os.environ["BASE_URL"]))
+    from marketplace.payments import gateway
+
+    refusal = gateway.refuse_public_sandbox()
+    if refusal:
+        print(refusal, file=sys.stderr)
+        return 2
+    print(gateway.backend(), flush=True)
     cmd_migrate(args)
     run_server("marketplace.app:create_app", args.host, args.port, args.workers)
     return 0

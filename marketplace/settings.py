@@ -67,8 +67,11 @@ class Settings:
     """`STRIPE_API_KEY`: unset means the payments sandbox."""
     stripe_api_base: str | None = None
     """`STRIPE_API_BASE`: where the Stripe SDK sends requests (the sandbox when no key is set)."""
-    stripe_webhook_secret: str = "whsec_sandbox"
-    """`STRIPE_WEBHOOK_SECRET`: verifies the signatures of incoming webhook events."""
+    stripe_webhook_secret: str | None = None
+    """`STRIPE_WEBHOOK_SECRET`: verifies the signatures of incoming webhook events. Required with `STRIPE_API_KEY`;
+    the sandbox derives its own from `SECRET_KEY` when unset (never a built-in value)."""
+    allow_public_sandbox: bool = False
+    """`MARKETPLACE_ALLOW_PUBLIC_SANDBOX`: let `serve` use the payments sandbox although `BASE_URL` is a public address."""
     smtp_url: str | None = None
     """`SMTP_URL`: `smtp://user:pass@host:port` (`smtps://` for implicit TLS). Unset: mail stays in the outbox and the log."""
     mail_from: str = "Innovation Marketplace <no-reply@marketplace.localhost>"
@@ -112,7 +115,8 @@ class Settings:
             base_url=base_url.rstrip("/"),
             stripe_api_key=env.get("STRIPE_API_KEY") or None,
             stripe_api_base=env.get("STRIPE_API_BASE") or None,
-            stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or "whsec_sandbox",
+            stripe_webhook_secret=_webhook_secret(env),
+            allow_public_sandbox=_flag(env, "MARKETPLACE_ALLOW_PUBLIC_SANDBOX", False),
             smtp_url=env.get("SMTP_URL") or None,
             mail_from=env.get("MAIL_FROM") or cls.mail_from,
             min_stage_open_days=_int(env, "MARKETPLACE_MIN_STAGE_OPEN_DAYS", 10),
@@ -127,6 +131,15 @@ class Settings:
             log_format=_choice(env, "LOG_FORMAT", "json", ("json", "text")).lower(),
             ocds_ocid_prefix=env.get("OCDS_OCID_PREFIX") or "ocds-mkt000",
         )
+
+
+def _webhook_secret(environ: dict[str, str]) -> str | None:
+    """With a real Stripe key, webhooks are verified with the endpoint's own secret or not at all."""
+    secret = (environ.get("STRIPE_WEBHOOK_SECRET") or "").strip() or None
+    if environ.get("STRIPE_API_KEY") and secret is None:
+        raise SystemExit("STRIPE_WEBHOOK_SECRET must be set when STRIPE_API_KEY is set "
+                         "(the signing secret, whsec_..., of the webhook endpoint in the Stripe dashboard)")
+    return secret
 
 
 def _generated_secret() -> str:

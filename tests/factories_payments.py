@@ -7,6 +7,7 @@ import httpx
 
 from marketplace.payments import gateway, http
 from marketplace.payments.sandbox.delivery import deliver_sandbox_events
+from marketplace.settings import get_settings
 
 
 def route_payments_to(app) -> None:
@@ -27,8 +28,9 @@ async def onboarded_account(client: httpx.AsyncClient, email: str = "founder@exa
     """A connected account that finished onboarding through the sandbox's page; returns its id."""
     account = await gateway.client().v1.accounts.create_async(
         {"type": "express", "country": "BE", "email": email, "capabilities": {"transfers": {"requested": True}}})
+    base = get_settings().base_url
     link = await gateway.client().v1.account_links.create_async(
-        {"account": account.id, "type": "account_onboarding", "refresh_url": "http://testserver/r", "return_url": "http://testserver/done"})
+        {"account": account.id, "type": "account_onboarding", "refresh_url": f"{base}/r", "return_url": f"{base}/done"})
     response = await client.post(httpx.URL(link.url).path)
     assert response.status_code == 303, response.text
     return account.id

@@ -7,6 +7,7 @@ import httpx
 import pytest
 import time_machine
 
+from marketplace.payments import gateway
 from marketplace.payments.sandbox.delivery import signature_header
 from marketplace.payments.tables import PaymentAccount, StripeWebhookEvent
 from tests.factories import make_user, token_for
@@ -70,7 +71,7 @@ async def test_a_webhook_with_a_bad_or_old_signature_is_refused_and_changes_noth
     forged = await client.post("/api/v1/webhooks/stripe", content=body, headers=headers)
     assert forged.status_code == 400
     assert forged.json()["errors"][0]["field"] == "Stripe-Signature"
-    body, headers = signed(event, settings.stripe_webhook_secret, at=int(time.time()) - 3600)
+    body, headers = signed(event, gateway.webhook_secret(), at=int(time.time()) - 3600)
     assert (await client.post("/api/v1/webhooks/stripe", content=body, headers=headers)).status_code == 400
     missing = await client.post("/api/v1/webhooks/stripe", content=body, headers={"Content-Type": "application/json"})
     assert missing.status_code == 400
@@ -85,7 +86,7 @@ async def test_a_replayed_event_is_processed_once_and_unknown_types_are_ignored(
     event = {"id": "evt_1", "object": "event", "type": "account.updated",
              "data": {"object": {"id": account["stripe_account_id"], "payouts_enabled": True, "details_submitted": True}}}
     for _ in range(3):
-        body, headers = signed(event, settings.stripe_webhook_secret)
+        body, headers = signed(event, gateway.webhook_secret())
         response = await client.post("/api/v1/webhooks/stripe", content=body, headers=headers)
         assert response.status_code == 200
     assert response.json() == {"received": True, "duplicate": True}
@@ -93,7 +94,7 @@ async def test_a_replayed_event_is_processed_once_and_unknown_types_are_ignored(
     assert (await PaymentAccount.select().first())["payouts_enabled"] is True
 
     body, headers = signed({"id": "evt_2", "object": "event", "type": "charge.dispute.created", "data": {"object": {}}},
-                           settings.stripe_webhook_secret)
+                           gateway.webhook_secret())
     unknown = await client.post("/api/v1/webhooks/stripe", content=body, headers=headers)
     assert unknown.status_code == 200 and unknown.json() == {"received": True, "duplicate": False}
     stored = await StripeWebhookEvent.select().where(StripeWebhookEvent.stripe_event_id == "evt_2").first()

@@ -105,10 +105,12 @@ async def test_tables_sit_in_a_focusable_scroll_region_on_phones(client):
         assert page.count("<table") == page.count('class="table-wrap" role="region"'), path
         assert 'tabindex="0" style="overflow-x:auto"' in page
     # The sandbox's onboarding page wraps its long account ids instead of widening the page.
+    from marketplace.settings import get_settings
     from tests.factories_payments import stripe
 
     account = await stripe().v1.accounts.create_async({"type": "express", "country": "BE", "email": "long@example.be"})
+    base = get_settings().base_url
     link = await stripe().v1.account_links.create_async(
-        {"account": account.id, "type": "account_onboarding", "refresh_url": "http://testserver/r", "return_url": "http://testserver/d"})
+        {"account": account.id, "type": "account_onboarding", "refresh_url": f"{base}/r", "return_url": f"{base}/d"})
     onboarding = await client.get(httpx.URL(link.url).path)
     assert 'style="overflow-wrap:anywhere"' in onboarding.text

@@ -8,6 +8,7 @@ import httpx
 import pytest
 import stripe as stripe_sdk
 
+from marketplace.payments import gateway
 from marketplace.payments.sandbox.delivery import signature_header
 from marketplace.payments.sandbox.encoding import decode_form
 from tests.factories_payments import onboarded_account, route_payments_to, stripe, top_up
@@ -24,19 +25,19 @@ def test_stripe_form_encoding_decodes_nested_dicts_and_lists():
                                  "capabilities": {"transfers": {"requested": "true"}}, "expand": ["a", "b"]}
 
 
-async def test_account_onboarding_link_is_a_page_that_completes_onboarding(client):
+async def test_account_onboarding_link_is_a_page_that_completes_onboarding(client, settings):
     account = await stripe().v1.accounts.create_async({"type": "express", "country": "BE", "email": "a@b.be",
                                                         "capabilities": {"transfers": {"requested": True}}})
     assert account.id.startswith("acct_") and account.object == "account"
     assert account.payouts_enabled is False
     link = await stripe().v1.account_links.create_async(
-        {"account": account.id, "type": "account_onboarding", "refresh_url": "http://x/r", "return_url": "http://x/back"})
+        {"account": account.id, "type": "account_onboarding", "refresh_url": f"{settings.base_url}/r", "return_url": f"{settings.base_url}/back"})
     assert link.object == "account_link" and link.expires_at > link.created
     path = httpx.URL(link.url).path
     page = await client.get(path)
     assert page.status_code == 200 and "Complete onboarding" in page.text
     done = await client.post(path)
-    assert done.status_code == 303 and done.headers["location"] == "http://x/back"
+    assert done.status_code == 303 and done.headers["location"] == f"{settings.base_url}/back"
     again = await client.get(path)
     assert again.status_code == 410  # single use
     fresh = await stripe().v1.accounts.retrieve_async(account.id)
@@ -143,8 +144,8 @@ async def test_payouts_and_events_can_be_read_back():
 
 async def test_webhook_signature_is_stripes(settings):
     payload = json.dumps({"id": "evt_1", "object": "event", "type": "ping", "data": {"object": {}}})
-    header = signature_header(payload, settings.stripe_webhook_secret, int(__import__("time").time()))
-    event = stripe_sdk.Webhook.construct_event(payload, header, settings.stripe_webhook_secret)
+    header = signature_header(payload, gateway.webhook_secret(), int(__import__("time").time()))
+    event = stripe_sdk.Webhook.construct_event(payload, header, gateway.webhook_secret())
     assert event.id == "evt_1"
 
 

@@ -5,6 +5,9 @@ webhook, Stripe's source of truth."""
 from __future__ import annotations
 
 import logging
+import re
+import uuid
+from typing import TYPE_CHECKING, Any
 
 import stripe
 
@@ -18,7 +21,11 @@ from marketplace.payments.schemas import PaymentAccountOut
 from marketplace.payments.tables import PaymentAccount
 from marketplace.settings import get_settings
 
+if TYPE_CHECKING:
+    from marketplace.payments.webhooks import Apply
+
 log = logging.getLogger("marketplace.payments")
+ACCOUNT_ID = re.compile(r"acct_[A-Za-z0-9]{1,60}")
 
 
 class StripeUnavailable(DomainError):
@@ -29,9 +36,10 @@ class StripeUnavailable(DomainError):
 
 async def _company_for(principal: Principal, org_id: str) -> dict:
     try:
-        org = await Organisation.select().where(Organisation.id == org_id).first()
-    except Exception as exc:  # a malformed UUID on PostgreSQL
-        raise NotFound("organisation") from exc
+        org_uuid = uuid.UUID(org_id)
+    except ValueError:  # not an id: nothing to find (a database error is not a 404)
+        raise NotFound("organisation") from None
+    org = await Organisation.select().where(Organisation.id == org_uuid).first()
     if org is None or org["kind"] != "company":
         raise NotFound("company")
     if not principal.has_role("company_member", organisation_id=org_id):
@@ -92,6 +100,19 @@ async def payment_account_status(principal: Principal, org_id: str) -> PaymentAc
         raise NotFound("payment account")
     return PaymentAccountOut(account_id=account["stripe_account_id"], onboarding_url=None,
                              payouts_enabled=account["payouts_enabled"])
+
+
+async def check_account_updated(account: dict[str, Any]) -> Apply:
+    """`account.updated`: applied only when it names a connected account in Stripe's shape."""
+    from marketplace.payments.webhooks import ignored
+
+    if not isinstance(account.get("id"), str) or not ACCOUNT_ID.fullmatch(account["id"]):
+        return ignored("the account id is not a Stripe account id")
+
+    async def apply() -> str:
+        return await apply_account_updated(account)
+
+    return apply
 
 
 async def apply_account_updated(account: dict) -> str:

@@ -3,17 +3,73 @@ live API when STRIPE_API_KEY is set, otherwise to the payments sandbox mounted a
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import ipaddress
+from urllib.parse import urlsplit
+
 import stripe
 
 from marketplace.payments import http
 from marketplace.settings import get_settings
 
-SANDBOX_API_KEY = "sk_test_marketplace_sandbox"
 _cached: tuple[tuple[object, ...], stripe.StripeClient] | None = None
 
 
 def uses_sandbox() -> bool:
     return not get_settings().stripe_api_key
+
+
+def _derived(purpose: str) -> str:
+    """A secret of this installation only: derived from SECRET_KEY, never written in the source."""
+    return hmac.new(get_settings().secret_key.encode(), f"payments-sandbox:{purpose}".encode(), hashlib.sha256).hexdigest()[:40]
+
+
+def sandbox_api_key() -> str:
+    """The key the app (and only the app) uses to call its sandbox."""
+    return f"sk_test_sandbox_{_derived('api-key')}"
+
+
+def webhook_secret() -> str | None:
+    """STRIPE_WEBHOOK_SECRET; in the sandbox without one, this installation's derived secret.
+    With a real Stripe key and no secret: None, and every event is refused."""
+    settings = get_settings()
+    if settings.stripe_webhook_secret:
+        return settings.stripe_webhook_secret
+    return f"whsec_{_derived('webhook-secret')}" if uses_sandbox() else None
+
+
+_PRIVATE_NAMES = (".localhost", ".local", ".internal", ".lan", ".test", ".home.arpa")
+
+
+def is_public_address(url: str) -> bool:
+    """Whether people outside this machine or private network reach `url` (a DNS name or a public IP)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(_PRIVATE_NAMES):
+        return False
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return True
+    return not (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_unspecified)
+
+
+def backend() -> str:
+    """What `serve` says about payments (one line)."""
+    if uses_sandbox():
+        return f"Payments: the built-in Stripe sandbox at {api_base()} (no real money moves; set STRIPE_API_KEY for Stripe)."
+    key = get_settings().stripe_api_key or ""
+    return f"Payments: Stripe {'live' if key.startswith(('sk_live_', 'rk_live_')) else 'test'} mode at {api_base()}."
+
+
+def refuse_public_sandbox() -> str | None:
+    """Why `serve` must not start: the sandbox on a public BASE_URL without MARKETPLACE_ALLOW_PUBLIC_SANDBOX=1."""
+    settings = get_settings()
+    if uses_sandbox() and is_public_address(settings.base_url) and not settings.allow_public_sandbox:
+        return (f"error: BASE_URL {settings.base_url} is public but STRIPE_API_KEY is unset, so payouts would go to the "
+                "built-in sandbox: set STRIPE_API_KEY and STRIPE_WEBHOOK_SECRET, or MARKETPLACE_ALLOW_PUBLIC_SANDBOX=1 "
+                "for a public demo.")
+    return None
 
 
 def api_base() -> str:
@@ -39,10 +95,10 @@ def client() -> stripe.StripeClient:
     """The Stripe client for the current settings (async calls: `client().v1.transfers.create_async(...)`)."""
     global _cached
     settings = get_settings()
-    key = (settings.stripe_api_key, api_base(), id(http.transport()))
+    key = (settings.stripe_api_key, settings.secret_key, api_base(), id(http.transport()))
     if _cached is None or _cached[0] != key:
         _cached = (key, stripe.StripeClient(
-            settings.stripe_api_key or SANDBOX_API_KEY,
+            settings.stripe_api_key or sandbox_api_key(),
             base_addresses={"api": api_base(), "connect": api_base()},
             http_client=_HTTPXClient(),
             max_network_retries=0,  # the payout job retries, with the same idempotency key

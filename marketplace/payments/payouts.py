@@ -11,8 +11,10 @@ definite refusal (short balance, onboarding unfinished), since Stripe replays a 
 from __future__ import annotations
 
 import logging
+import re
+import uuid
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import stripe
 
@@ -25,6 +27,9 @@ from marketplace.payments.tables import PaymentAccount, Payout
 from marketplace.settings import get_settings
 from marketplace.transparency import audit
 
+if TYPE_CHECKING:
+    from marketplace.payments.webhooks import Apply
+
 log = logging.getLogger("marketplace.payments")
 CLAIM = timedelta(minutes=5)
 ONBOARDING_RETRY = timedelta(hours=6)  # the account.updated webhook wakes the payout sooner
@@ -33,6 +38,12 @@ ONBOARDING = "Waiting for the company to finish setting up payouts."
 BALANCE = "Waiting for funds in the platform's payment balance; retried automatically."
 PROVIDER = "The payment provider could not be reached; retried automatically."
 REVERSED = "The transfer was reversed by the payment provider."
+
+
+# The payout's state machine: it only ever moves forward, whatever order Stripe's events arrive in.
+OPEN = [Payout.Status.pending, Payout.Status.waiting]  # may still wait, be paid or fail
+REVERSIBLE = [*OPEN, Payout.Status.paid]  # a transfer exists or is being made: Stripe may reverse it
+TRANSFER_ID = re.compile(r"tr_[A-Za-z0-9]{1,60}")
 
 
 def backoff(attempts: int) -> timedelta:
@@ -76,7 +87,7 @@ async def _wait(payout: dict[str, Any], reason: str, retry_in: timedelta, error:
             Payout.key_generation: payout["key_generation"] + (1 if next_key else 0),
             Payout.next_attempt_at: now() + retry_in,
             Payout.claimed_until: None,
-        }).where((Payout.id == payout["id"]) & (Payout.status != Payout.Status.paid)).returning(Payout.id)
+        }).where((Payout.id == payout["id"]) & Payout.status.is_in(OPEN)).returning(Payout.id)
         if failed and moved:
             await audit.record(None, "payout.failed", "payout", payout["id"], {"reason": reason})
 
@@ -88,12 +99,13 @@ async def _record_transfer(payout_id: object, transfer_id: str) -> None:
 
 
 async def _mark_paid(payout_id: object, transfer_id: str) -> bool:
-    """Paid, once: only the first of the worker and the webhook records it and tells the company."""
+    """Paid, once, and only from an open state: only the first of the worker and the webhook records it and
+    tells the company; a payout already reversed or failed stays so."""
     async with transaction():
         done = await Payout.update({
             Payout.status: Payout.Status.paid, Payout.status_reason: "", Payout.last_error: "",
             Payout.stripe_transfer_id: transfer_id, Payout.paid_at: now(), Payout.claimed_until: None,
-        }).where((Payout.id == payout_id) & (Payout.status != Payout.Status.paid)).returning(*Payout.all_columns())
+        }).where((Payout.id == payout_id) & Payout.status.is_in(OPEN)).returning(*Payout.all_columns())
         if done:
             row = done[0]
             await audit.record(None, "payout.paid", "payout", row["id"], {
@@ -169,27 +181,116 @@ async def wake_waiting_payouts(organisation_id: object) -> int:
     return len(woken)
 
 
-async def apply_transfer_event(transfer: dict[str, Any]) -> str:
-    """`transfer.*` webhooks confirm a payout (even one whose worker crashed before recording it) or report a reversal."""
-    payout_id = (transfer.get("metadata") or {}).get("payout_id")
-    condition = Payout.stripe_transfer_id == transfer.get("id")
-    if payout_id:
-        try:
-            condition = condition | (Payout.id == payout_id)
-        except ValueError:
-            return "unknown payout"
+async def check_transfer_event(event_transfer: dict[str, Any]) -> Apply:
+    """`transfer.*` webhooks are hints: the transfer is read back from Stripe, and a payout moves only when
+    that transfer is the one the worker made for it (amount, currency, the company's connected account,
+    the payout in its metadata, and the transfer id the worker recorded, if any)."""
+    from marketplace.payments.webhooks import ignored
+
+    transfer_id = event_transfer.get("id")
+    if not isinstance(transfer_id, str) or not TRANSFER_ID.fullmatch(transfer_id):
+        return ignored("the transfer id is not a Stripe transfer id")
+    metadata = event_transfer.get("metadata")
+    payout_ref = metadata.get("payout_id") if isinstance(metadata, dict) else None
+    try:
+        payout_uuid = uuid.UUID(payout_ref) if isinstance(payout_ref, str) else None
+    except ValueError:
+        return ignored("metadata.payout_id is not a payout id")
+    condition = Payout.stripe_transfer_id == transfer_id
+    if payout_uuid is not None:
+        condition = condition | (Payout.id == payout_uuid)
     payout = await Payout.select().where(condition).first()
     if payout is None:
-        return "unknown payout"
-    if transfer.get("reversed") or transfer.get("amount_reversed"):
-        async with transaction():
-            await Payout.update({Payout.status: Payout.Status.failed, Payout.status_reason: REVERSED}).where(
-                Payout.id == payout["id"])
-            await audit.record(None, "payout.reversed", "payout", payout["id"], {"transfer": transfer.get("id")})
-        return "reversed"
-    if payout["status"] != Payout.Status.paid and await _mark_paid(payout["id"], transfer["id"]):
+        return ignored("no payout of the marketplace")
+    truth = await _retrieve_transfer(transfer_id)
+    account = await PaymentAccount.select().where(PaymentAccount.organisation == payout["company"]).first()
+    problems = _mismatches(payout, account, event_transfer, "event") + (
+        _mismatches(payout, account, truth, "Stripe") if truth is not None
+        else [f"Stripe has no transfer {transfer_id}"])
+    if problems:
+        return _refuse_mismatch(payout, transfer_id, problems)
+    if truth is not None and (truth.get("reversed") or truth.get("amount_reversed")):
+        return lambda: _mark_reversed(payout["id"], transfer_id)
+    return lambda: _confirm_paid(payout["id"], transfer_id)
+
+
+async def _retrieve_transfer(transfer_id: str) -> dict[str, Any] | None:
+    """The transfer as Stripe knows it; None when Stripe has no such transfer; 503 (Stripe retries) when unreachable."""
+    from marketplace.payments.connect import StripeUnavailable
+
+    try:
+        return (await gateway.client().v1.transfers.retrieve_async(transfer_id)).to_dict()
+    except stripe.InvalidRequestError as exc:
+        if exc.http_status == 404:
+            return None
+        raise StripeUnavailable(exc.user_message or str(exc)) from exc
+    except stripe.StripeError as exc:
+        raise StripeUnavailable(exc.user_message or str(exc)) from exc
+
+
+def _mismatches(payout: dict[str, Any], account: dict[str, Any] | None, transfer: dict[str, Any], source: str) -> list[str]:
+    """How `transfer` (as the event or Stripe says) differs from what the worker made for `payout`."""
+    metadata = transfer.get("metadata") if isinstance(transfer.get("metadata"), dict) else {}
+    expected = {
+        "amount": payout["amount_cents"], "currency": payout["currency"].lower(),
+        "destination": account["stripe_account_id"] if account else "(the company has no connected account)",
+        "metadata.payout_id": str(payout["id"]),
+    }
+    found = {"amount": transfer.get("amount"), "currency": str(transfer.get("currency") or "").lower(),
+             "destination": transfer.get("destination"), "metadata.payout_id": metadata.get("payout_id")}
+    problems = [f"{source}: {name} is {found[name]!r}, expected {value!r}" for name, value in expected.items()
+                if found[name] != value]
+    if payout["stripe_transfer_id"] and transfer.get("id") != payout["stripe_transfer_id"]:
+        problems.append(f"{source}: transfer {transfer.get('id')!r}, the worker made {payout['stripe_transfer_id']!r}")
+    return problems
+
+
+def _refuse_mismatch(payout: dict[str, Any], transfer_id: str, problems: list[str]) -> Apply:
+    async def apply() -> str:
+        await audit.record(None, "payout.webhook_mismatch", "payout", payout["id"],
+                           {"transfer": transfer_id, "problems": problems})
+        await _tell_platform_admins(payout, transfer_id, problems)
+        log.warning("payout %s: transfer event for %s refused: %s", payout["id"], transfer_id, "; ".join(problems))
+        return f"mismatch, nothing changed: {'; '.join(problems)}"
+
+    return apply
+
+
+async def _confirm_paid(payout_id: object, transfer_id: str) -> str:
+    if await _mark_paid(payout_id, transfer_id):
         return "paid"
-    return "already paid"
+    status = (await Payout.select(Payout.status).where(Payout.id == payout_id).first())["status"]
+    return "already paid" if status == Payout.Status.paid else f"ignored: the payout is {status}"
+
+
+async def _mark_reversed(payout_id: object, transfer_id: str) -> str:
+    """Stripe reversed the transfer: the payout fails for good (from any state but failed)."""
+    async with transaction():
+        moved = await Payout.update({
+            Payout.status: Payout.Status.failed, Payout.status_reason: REVERSED, Payout.stripe_transfer_id: transfer_id,
+            Payout.claimed_until: None,
+        }).where((Payout.id == payout_id) & Payout.status.is_in(REVERSIBLE)).returning(Payout.id)
+        if not moved:
+            return "already reversed"
+        await audit.record(None, "payout.reversed", "payout", payout_id, {"transfer": transfer_id})
+    return "reversed"
+
+
+async def _tell_platform_admins(payout: dict[str, Any], transfer_id: str, problems: list[str]) -> None:
+    """Every platform admin, by e-mail and in the app, in their own language."""
+    from marketplace.accounts.tables import User
+    from marketplace.core.i18n import LOCALES, translations
+    from marketplace.mail.services import enqueue_mail, notify
+
+    admins = await User.select(User.id, User.email, User.name, User.locale).where(
+        (User.is_platform_admin == True) & (User.active == True))  # noqa: E712
+    for admin in admins:
+        locale = admin["locale"] if admin["locale"] in LOCALES else "en"
+        await enqueue_mail(admin["email"], "payout_mismatch", locale=locale, name=admin["name"], payout=str(payout["id"]),
+                           transfer=transfer_id, problems=problems, link="/notifications")
+        title = translations(locale).gettext("A payment provider event did not match its payout: %(transfer)s")
+        await notify(admin["id"], "payout_mismatch", title % {"transfer": transfer_id}, body="\n".join(problems),
+                     link="/notifications")
 
 
 def payout_out(row: dict[str, Any], moment: datetime | None = None) -> PayoutOut:

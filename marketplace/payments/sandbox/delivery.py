@@ -11,7 +11,7 @@ from datetime import timedelta
 import httpx
 
 from marketplace.core.clock import now
-from marketplace.payments import http
+from marketplace.payments import gateway, http
 from marketplace.payments.sandbox.tables import SandboxEvent
 from marketplace.settings import get_settings
 
@@ -45,6 +45,7 @@ async def deliver_sandbox_events(limit: int = 50) -> int:
         return 0  # real Stripe sends its own events
     due = await SandboxEvent.select(SandboxEvent.id).where(_due()).order_by(SandboxEvent.created_at).limit(limit)
     url = f"{settings.base_url}/api/v1/webhooks/stripe"
+    secret = gateway.webhook_secret() or ""
     delivered = 0
     async with http.async_client() as client:
         for row in due:
@@ -56,7 +57,7 @@ async def deliver_sandbox_events(limit: int = 50) -> int:
                 continue
             payload, attempts = claimed[0]["data"], claimed[0]["attempts"] + 1
             headers = {"Content-Type": "application/json",
-                       "Stripe-Signature": signature_header(payload, settings.stripe_webhook_secret, int(now().timestamp()))}
+                       "Stripe-Signature": signature_header(payload, secret, int(now().timestamp()))}
             error = ""
             try:
                 response = await client.post(url, content=payload.encode(), headers=headers)

@@ -9,6 +9,7 @@ import secrets
 import string
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from stripe._api_version import _ApiVersion
 
@@ -19,6 +20,7 @@ from marketplace.payments.sandbox.tables import (
     SandboxEvent,
     SandboxObject,
 )
+from marketplace.settings import get_settings
 
 API_VERSION = _ApiVersion.CURRENT
 LINK_LIFETIME = timedelta(minutes=5)  # Stripe's Account Links expire after a few minutes
@@ -83,6 +85,29 @@ def metadata_param(params: dict[str, Any]) -> dict[str, str]:
     if not isinstance(value, dict):
         raise StripeError(400, "Invalid object", code="parameter_invalid_object", param="metadata")
     return {str(k): str(v) for k, v in value.items()}
+
+
+def on_base_url(url: str) -> bool:
+    """Whether `url` is an address of this marketplace (BASE_URL's scheme, host and path): the only
+    places an account link may send a company back to (no open redirect, no `javascript:`)."""
+    if not url or any(ord(c) < 33 or c == "\\" for c in url):
+        return False
+    base = urlsplit(get_settings().base_url)
+    try:
+        target = urlsplit(url)
+    except ValueError:
+        return False
+    prefix = base.path.rstrip("/") + "/"
+    return ((target.scheme.lower(), target.netloc.lower()) == (base.scheme.lower(), base.netloc.lower())
+            and (target.path + "/").startswith(prefix))
+
+
+def url_param(params: dict[str, Any], name: str) -> str:
+    value = params.get(name)
+    if not isinstance(value, str) or not on_base_url(value):
+        raise StripeError(400, f"Invalid URL: {name} must be an address of this marketplace "
+                               f"({get_settings().base_url}/...)", code="url_invalid", param=name)
+    return value
 
 
 # --- storage ----------------------------------------------------------------------------------
@@ -205,12 +230,13 @@ async def create_account_link(params: dict[str, Any], request: dict[str, Any], p
                  {"account", "type"})
     if params["type"] not in ("account_onboarding", "account_update"):
         raise StripeError(400, "Invalid type: must be one of account_onboarding or account_update", param="type")
+    return_url, refresh_url = url_param(params, "return_url"), url_param(params, "refresh_url")
     await load("account", str(params["account"]), "account")
     created = now()
     token = secrets.token_urlsafe(24)
     await SandboxAccountLink.insert(SandboxAccountLink(
-        token=token, account=params["account"], return_url=params.get("return_url") or "",
-        refresh_url=params.get("refresh_url") or "", expires_at=created + LINK_LIFETIME,
+        token=token, account=params["account"], return_url=return_url, refresh_url=refresh_url,
+        expires_at=created + LINK_LIFETIME,
     ))
     return {"object": "account_link", "created": int(created.timestamp()),
             "expires_at": int((created + LINK_LIFETIME).timestamp()), "url": f"{public_base}/connect/onboarding/{token}"}
@@ -255,6 +281,29 @@ async def create_transfer(params: dict[str, Any], request: dict[str, Any]) -> di
     await save(transfer)
     await emit("transfer.created", transfer, request)
     return transfer
+
+
+async def create_reversal(transfer_id: str, params: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
+    """Reverse all (or `amount` of) a transfer: the money returns to the platform's balance; `transfer.reversed` is sent."""
+    check_params(params, {"amount", "description", "metadata", "refund_application_fee"})
+    transfer = await load("transfer", transfer_id, "id")
+    left = transfer["amount"] - transfer["amount_reversed"]
+    amount = amount_param(params) if params.get("amount") not in (None, "") else left
+    if left <= 0 or amount > left:
+        raise StripeError(400, f"Transfer {transfer_id} has already been reversed." if left <= 0 else
+                          f"You cannot reverse more than the {left} left on this transfer.", code="transfer_already_reversed"
+                          if left <= 0 else "parameter_invalid_integer", param="amount")
+    await credit(transfer["currency"], amount)
+    reversal = {"id": new_id("trr"), "object": "transfer_reversal", "amount": amount, "balance_transaction": new_id("txn"),
+                "created": timestamp(), "currency": transfer["currency"], "metadata": metadata_param(params),
+                "transfer": transfer_id}
+    transfer["amount_reversed"] += amount
+    transfer["reversed"] = transfer["amount_reversed"] == transfer["amount"]
+    transfer["reversals"]["data"].insert(0, reversal)
+    transfer["reversals"]["total_count"] += 1
+    await update(transfer)
+    await emit("transfer.reversed", transfer, request)
+    return reversal
 
 
 async def create_payout(params: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
