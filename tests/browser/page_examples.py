@@ -54,6 +54,12 @@ async def _company_of_the_sweep(ctx: Any) -> str:
     return str(row["id"])
 
 
+async def _questionnaires(ctx: Any) -> list[str]:
+    from marketplace.cocreation.questionnaires import all_questionnaires
+
+    return sorted(all_questionnaires())
+
+
 # A parameter `<thing>_id` takes ids from the table `<thing>`, `<thing>s` or `..._<thing>`, or from the
 # table named here.
 ALIASES = {"org": "organisation"}
@@ -64,6 +70,7 @@ EXAMPLES: dict[str, Callable[[Any], Awaitable[str | list[str]]]] = {
     "org_id": _company_of_the_sweep,
     "experiment_id": _company_experiment,
     "result_id": _finished_experiment,
+    "questionnaire_id": _questionnaires,
 }
 
 # Pages the sweep never visits (not HTML, or redirects only).
