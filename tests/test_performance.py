@@ -122,3 +122,16 @@ async def test_the_catalogue_page_formats_money_and_dates_without_parsing_a_loca
     response = await client.get("/challenges", headers={"accept-language": "fr"})
     assert response.status_code == 200 and "25\u202f000,02" in response.text.replace("\xa0", "\u202f")
     assert parsed == []
+
+
+async def test_a_challenge_reads_its_row_once_with_the_buyer_name(client):
+    """The API item ran 4 queries and the page 6 (the challenge twice, the buyer apart): now 3 and 4."""
+    challenge = await make_challenge(title="Quiet trams")
+    async with counted() as queries:
+        response = await client.get(f"/api/v1/challenges/{challenge.id}")
+    assert response.status_code == 200 and response.json()["buyer"]["name"]
+    assert len(queries) == 3, queries  # the challenge with its buyer, its stages, its co-sponsors
+    async with counted() as queries:
+        response = await client.get(f"/challenges/{challenge.id}")
+    assert response.status_code == 200 and "Quiet trams" in response.text
+    assert len(queries) == 4, queries  # ... and its answered questions

@@ -92,9 +92,10 @@ async def answer(principal: Principal, question_id: Any, data: schemas.AnswerIn)
     return question_out(await Question.select().where(Question.id == question["id"]).first())
 
 
-async def list_questions(principal: Principal | None, challenge_id: Any) -> schemas.QuestionList:
-    """Answered questions for everyone; the buyer team also sees unanswered ones and who asked."""
-    row = await visible_row(principal, challenge_id)
+async def list_questions(principal: Principal | None, challenge_id: Any, row: dict | None = None) -> schemas.QuestionList:
+    """Answered questions for everyone; the buyer team also sees unanswered ones and who asked. `row`: the
+    challenge already read through `visible_row` for this principal (the challenge page), not read again."""
+    row = row or await visible_row(principal, challenge_id)
     team = is_buyer_team(principal, row)
     query = Question.select().where(Question.challenge == row["id"])
     if not team:

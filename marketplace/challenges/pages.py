@@ -85,7 +85,7 @@ async def _challenge_context(request: Request[Any, Any, Any], challenge_id: str)
     return {
         "challenge": out, "c": _plain(out), "stages": stages, "is_team": team, "qa_open": qa_open, "can_ask": can_ask,
         "qa_closes": parse_time(out.qa_closes_at), "published": parse_time(out.published_at),
-        "questions": await dialogue.list_questions(principal, challenge_id),
+        "questions": await dialogue.list_questions(principal, challenge_id, row),
         "following": await matchmaking.is_following(principal, row["id"]),
         "can_follow": principal is not None and row["status"] in ("published", "awarded", "closed"),
         "can_cosponsor": bool(other_bodies) and row["status"] == "published",
