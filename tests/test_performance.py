@@ -135,3 +135,29 @@ async def test_a_challenge_reads_its_row_once_with_the_buyer_name(client):
         response = await client.get(f"/challenges/{challenge.id}")
     assert response.status_code == 200 and "Quiet trams" in response.text
     assert len(queries) == 4, queries  # ... and its answered questions
+
+
+async def test_saving_and_submitting_a_stage_reads_each_row_once(client):
+    """A save-and-submit ran 43 queries (the stages read four times, the challenge twice): the deadline rush
+    is bounded by them."""
+    from marketplace.procedures import engine as procedures
+    from tests.factories import make_org, make_user, token_for
+    from tests.factories_proposals import make_open_challenge, make_proposal, valid_answers
+
+    challenge = await make_open_challenge()
+    company = await make_org("company")
+    member = await make_user("company_member", org=company)
+    proposal = await make_proposal(challenge, company)
+    headers = await token_for(member)
+    spec = procedures.latest("light").stages[0]
+    base = f"/api/v1/proposals/{proposal.id}/stages/{spec.key}"
+    async with counted() as saving:
+        response = await client.put(base, json={"answers": valid_answers(spec)}, headers=headers)
+    assert response.status_code == 200, response.text
+    async with counted() as submitting:
+        response = await client.post(f"{base}/submit", headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["stages"][0]["version"] == 1
+    # 3 to authenticate; the proposal, the challenge, its stages and the working copy once; the writes; the answer
+    # read from what was loaded (copies, versions, decisions, company). Was 21 + 22.
+    assert (len(saving), len(submitting)) == (13, 14), "\n".join(q[0][:120] for q in saving + submitting)

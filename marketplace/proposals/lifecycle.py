@@ -96,20 +96,24 @@ async def _open_stage(challenge: dict[str, Any], stage: dict[str, Any], moment: 
     return True
 
 
-async def sync_challenge(challenge_id: Any, moment: datetime | None = None) -> int:
-    """Apply every event due at `moment` (default: now). Idempotent; returns how many transitions it made."""
+async def sync_challenge(challenge_id: Any, moment: datetime | None = None, *, challenge: dict | None = None,
+                         stages: list[dict] | None = None) -> int:
+    """Apply every event due at `moment` (default: now). Idempotent; returns how many transitions it made.
+    `challenge` and `stages`: rows the caller has just read (not read again when nothing is due)."""
     moment = moment or now()
     cid = challenge_id if isinstance(challenge_id, uuid.UUID) else uuid.UUID(str(challenge_id))
-    challenge = await Challenge.select().where(Challenge.id == cid).first()
+    challenge = challenge or await Challenge.select().where(Challenge.id == cid).first()
     if challenge is None or challenge["status"] != Challenge.Status.published:
         return 0
     done = 0
+    known = stages
     for _ in range(20):  # each round makes one transition; a challenge has a handful of stages
-        stages = {s["key"]: s for s in await stages_of(cid)}
-        due = [d for d in due_events(list(stages.values())) if d.at <= moment]
+        by_key = {s["key"]: s for s in (known if known is not None else await stages_of(cid))}
+        known = None  # after a transition, read them again
+        due = [d for d in due_events(list(by_key.values())) if d.at <= moment]
         progressed = False
         for event in due:
-            stage = stages[event.stage]
+            stage = by_key[event.stage]
             if event.action == CLOSE_SUBMISSIONS:
                 progressed = await _close_submissions(challenge, stage)
             else:

@@ -152,9 +152,18 @@ def parse_uuid_or_422(value: Any) -> uuid.UUID:
         raise invalid("company_id", "is not a registered company") from None
 
 
+async def synced_stages(challenge: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The challenge's stages by key, after applying any deadline due now (read again only if one was)."""
+    stages = await lifecycle.stages_of(challenge["id"])
+    if await lifecycle.sync_challenge(challenge["id"], challenge=challenge, stages=stages):
+        stages = await lifecycle.stages_of(challenge["id"])
+    return {s["key"]: s for s in stages}
+
+
 async def _check_writable(principal: Principal, proposal_id: Any, stage_key: str) -> tuple[dict, dict, dict, dict]:
+    """(proposal, challenge, stages by key, working copy): each read once, and passed down to the answer."""
     proposal, challenge = await _load_for_team(principal, proposal_id)
-    await lifecycle.sync_challenge(challenge["id"])
+    stages = await synced_stages(challenge)
     template = template_of(challenge)
     if stage_key not in template.stage_keys:
         raise NotFound("stage")
@@ -163,15 +172,20 @@ async def _check_writable(principal: Principal, proposal_id: Any, stage_key: str
     if stage_key != proposal["current_stage"]:
         raise Conflict(_("This proposal is at the stage '%(stage)s'.", stage=template.stage(proposal["current_stage"]).name),
                        [FieldError("stage", "is not the proposal's current stage")])
-    stages = await stage_rows(challenge["id"])
     _stage_open_or_conflict(stages.get(stage_key), now())
     copy = await _ensure_working_copy(proposal, challenge, stage_key)
-    return proposal, challenge, stages[stage_key], copy
+    return proposal, challenge, stages, copy
+
+
+async def _team_answer(proposal: dict[str, Any], challenge: dict[str, Any], stages: dict[str, dict[str, Any]],
+                       **changed: Any) -> schemas.ProposalOut:
+    """The proposal as its team sees it after a write, from the rows already read (and what the write changed)."""
+    return await render_proposal({**proposal, **changed}, challenge, access.Viewer(access.TEAM), None, stages=stages)
 
 
 async def save_answers(principal: Principal, proposal_id: Any, stage_key: str, new: dict[str, Any]) -> schemas.ProposalOut:
     """Save a stage's answers as a draft. Fields left out keep their value; `null` clears one."""
-    proposal, challenge, _stage, copy = await _check_writable(principal, proposal_id, stage_key)
+    proposal, challenge, stages, copy = await _check_writable(principal, proposal_id, stage_key)
     spec = template_of(challenge).stage(stage_key)
     errors = answers.check_draft(spec, new)
     if errors:
@@ -187,15 +201,16 @@ async def save_answers(principal: Principal, proposal_id: Any, stage_key: str, n
                      ProposalStage.updated_by: uuid.UUID(principal.user_id)}
     if changed:
         updates[ProposalStage.status] = ProposalStage.Status.draft
+    moment = now()
     async with transaction():
         await ProposalStage.update(updates).where(ProposalStage.id == copy["id"])
-        await Proposal.update({Proposal.updated_at: now()}).where(Proposal.id == proposal["id"])
-    return await get_proposal(principal, proposal["id"])
+        await Proposal.update({Proposal.updated_at: moment}).where(Proposal.id == proposal["id"])
+    return await _team_answer(proposal, challenge, stages, updated_at=moment)
 
 
 async def submit_stage(principal: Principal, proposal_id: Any, stage_key: str) -> schemas.ProposalOut:
     """Submit the stage's answers; allowed again (a new kept version) until the deadline."""
-    proposal, challenge, _stage, copy = await _check_writable(principal, proposal_id, stage_key)
+    proposal, challenge, stages, copy = await _check_writable(principal, proposal_id, stage_key)
     spec = template_of(challenge).stage(stage_key)
     if copy["version"] > 0 and "edits" not in spec.features:
         raise Conflict(_("This stage does not allow a submission to be changed."))
@@ -222,7 +237,7 @@ async def submit_stage(principal: Principal, proposal_id: Any, stage_key: str) -
         if status in (Proposal.Status.draft, Proposal.Status.advanced, Proposal.Status.selected, Proposal.Status.awarded):
             status = Proposal.Status.submitted
         await Proposal.update({Proposal.status: status, Proposal.updated_at: moment}).where(Proposal.id == proposal["id"])
-    return await get_proposal(principal, proposal["id"])
+    return await _team_answer(proposal, challenge, stages, status=status, updated_at=moment)
 
 
 async def withdraw(principal: Principal, proposal_id: Any) -> schemas.ProposalOut:
@@ -304,12 +319,16 @@ async def get_proposal(principal: Principal, proposal_id: Any) -> schemas.Propos
     return await render_proposal(proposal, challenge, viewer, keys)
 
 
-async def render_proposal(proposal: dict, challenge: dict, viewer: access.Viewer, keys: list[str]) -> schemas.ProposalOut:
+async def render_proposal(proposal: dict, challenge: dict, viewer: access.Viewer, keys: list[str] | None,
+                          stages: dict[str, dict] | None = None) -> schemas.ProposalOut:
+    """`keys`: the stages this viewer may read (None: worked out here); `stages`: the challenge's, if already read."""
     template = template_of(challenge)
     copies = await _working_copies(proposal["id"])
     versions = await _latest_versions(copies)
     decisions = await _decisions(proposal["id"])
-    stages = await stage_rows(challenge["id"])
+    stages = stages if stages is not None else await stage_rows(challenge["id"])
+    if keys is None:
+        keys = visible_stage_keys(template, viewer, copies, stages, now())
     out_stages = []
     for key in keys:
         copy, spec, row = copies[key], template.stage(key), stages.get(key)
