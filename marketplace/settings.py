@@ -82,8 +82,9 @@ class Settings:
     """`MARKETPLACE_STANDSTILL_DAYS`: how long rejected bidders may object after an award."""
     run_worker: bool = True
     """`MARKETPLACE_RUN_WORKER`: run the background worker inside `marketplace serve` (off when workers run apart)."""
-    worker_interval_seconds: float = 2.0
-    """`MARKETPLACE_WORKER_INTERVAL`: seconds between two rounds of background work."""
+    worker_interval_seconds: float = 0.5
+    """`MARKETPLACE_WORKER_INTERVAL`: seconds an idle worker waits before looking for work again (a round that
+    did something is followed by the next at once). Short, so that an accepted milestone is paid within a second."""
     upload_dir: Path = field(default=PROJECT_ROOT / "var" / "uploads")
     """`MARKETPLACE_UPLOAD_DIR`: where uploaded and generated files are stored."""
     login_max_failures: int = 5
@@ -122,7 +123,7 @@ class Settings:
             min_stage_open_days=_int(env, "MARKETPLACE_MIN_STAGE_OPEN_DAYS", 10),
             standstill_days=_int(env, "MARKETPLACE_STANDSTILL_DAYS", 10),
             run_worker=_flag(env, "MARKETPLACE_RUN_WORKER", True),
-            worker_interval_seconds=float(env.get("MARKETPLACE_WORKER_INTERVAL") or 2.0),
+            worker_interval_seconds=float(env.get("MARKETPLACE_WORKER_INTERVAL") or 0.5),
             upload_dir=Path(env.get("MARKETPLACE_UPLOAD_DIR") or PROJECT_ROOT / "var" / "uploads"),
             login_max_failures=_int(env, "MARKETPLACE_LOGIN_MAX_FAILURES", 5, minimum=1),
             ecb_reference_rate_bp=_basis_points(env, "MARKETPLACE_ECB_REFERENCE_RATE", 215),

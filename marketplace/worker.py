@@ -40,12 +40,17 @@ async def run_once(jobs: list[Job] | None = None) -> dict[str, int]:
     return done
 
 
-async def run_forever(interval: float, stop: asyncio.Event | None = None) -> None:
-    jobs = discover_jobs()
+async def run_forever(interval: float, stop: asyncio.Event | None = None, jobs: list[Job] | None = None) -> None:
+    """Rounds of every job until `stop`. After a round that did something the next starts at once (a backlog of
+    payouts or mail drains at full speed, not one batch per interval); only an idle round waits `interval`."""
+    jobs = discover_jobs() if jobs is None else jobs
     stop = stop or asyncio.Event()
-    log.info("worker started with %d jobs, every %.1f s", len(jobs), interval)
+    log.info("worker started with %d jobs, every %.1f s when idle", len(jobs), interval)
     while not stop.is_set():
-        await run_once(jobs)
+        done = await run_once(jobs)
+        if any(count > 0 for count in done.values()):
+            await asyncio.sleep(0)  # let the web requests of this process in between
+            continue
         try:
             await asyncio.wait_for(stop.wait(), timeout=interval)
         except TimeoutError:

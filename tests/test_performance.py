@@ -161,3 +161,23 @@ async def test_saving_and_submitting_a_stage_reads_each_row_once(client):
     # 3 to authenticate; the proposal, the challenge, its stages and the working copy once; the writes; the answer
     # read from what was loaded (copies, versions, decisions, company). Was 21 + 22.
     assert (len(saving), len(submitting)) == (13, 14), "\n".join(q[0][:120] for q in saving + submitting)
+
+
+async def test_the_worker_drains_a_backlog_without_waiting_between_rounds():
+    """The worker slept its interval after every round, so a backlog went one batch (20 payouts) per 2 s."""
+    import asyncio
+
+    from marketplace.worker import run_forever
+
+    backlog = [20, 20, 20, 7]
+    stop = asyncio.Event()
+
+    async def pay_a_batch() -> int:
+        if not backlog:
+            stop.set()
+            return 0
+        return backlog.pop(0)
+
+    # An hour between idle rounds: only a worker that goes on at once after a busy round finishes in time.
+    await asyncio.wait_for(run_forever(3600, stop, jobs=[pay_a_batch]), timeout=30)
+    assert backlog == []
