@@ -100,7 +100,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             cookie_secure=settings.secure_cookies,
             cookie_samesite="lax",
             header_name="x-csrf-token",
-            exclude=["/api/", "/sandbox/"],
+            exclude=["/api/", "/sandbox/", "/static/", "/favicon.ico"],  # no form there: no cookie to write
         ),
         template_config=TemplateConfig(
             directory=TEMPLATE_DIR,

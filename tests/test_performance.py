@@ -181,3 +181,17 @@ async def test_the_worker_drains_a_backlog_without_waiting_between_rounds():
     # An hour between idle rounds: only a worker that goes on at once after a busy round finishes in time.
     await asyncio.wait_for(run_forever(3600, stop, jobs=[pay_a_batch]), timeout=30)
     assert backlog == []
+
+
+async def test_a_request_without_forms_writes_no_csrf_cookie_and_draws_no_uuid(client, monkeypatch):
+    """The CSRF cookie was written on every response and the request id drawn from the system's random source
+    (together with the log line, a quarter of a request without database)."""
+    import uuid as uuid_module
+
+    drawn = []
+    original = uuid_module.uuid4
+    monkeypatch.setattr(uuid_module, "uuid4", lambda: drawn.append(1) or original())
+    first, second = await client.get("/favicon.ico"), await client.get("/favicon.ico")
+    assert first.status_code == 200 and "set-cookie" not in first.headers
+    assert first.headers["x-request-id"] != second.headers["x-request-id"]
+    assert drawn == []

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import itertools
 import json
 import logging
+import os
 import re
 import sys
 import time
@@ -79,6 +81,22 @@ def configure_logging(level: str = "INFO", fmt: str = "json", stream: Any = None
     return handler
 
 
+_process = {"prefix": uuid.uuid4().hex[:12], "sequence": itertools.count(1)}
+
+
+def _new_process() -> None:
+    _process.update(prefix=uuid.uuid4().hex[:12], sequence=itertools.count(1))
+
+
+os.register_at_fork(after_in_child=_new_process)
+
+
+def new_request_id() -> str:
+    """Unique per process and request: a random prefix drawn once per process (again in a forked child) and a
+    counter; a uuid4 per request read the system's random source every time."""
+    return f"{_process['prefix']}{next(_process['sequence']):08x}"
+
+
 def loggable_path(path: str) -> str:
     """The path with secrets (invitation tokens) masked."""
     return _SECRET_PATHS.sub(r"\1***", path)
@@ -90,7 +108,7 @@ class RequestLogMiddleware(ASGIMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         headers = dict(scope.get("headers", []))
         incoming = headers.get(b"x-request-id", b"").decode("latin-1")
-        rid = incoming if _SANE_ID.match(incoming) else uuid.uuid4().hex
+        rid = incoming if _SANE_ID.match(incoming) else new_request_id()
         token = request_id.set(rid)
         status = 0  # no response started (yet)
         error: BaseException | None = None
