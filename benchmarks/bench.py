@@ -93,8 +93,8 @@ class Servers:
         env = app_env(url)
         logdir.mkdir(parents=True, exist_ok=True)
         self.procs.append(subprocess.Popen(
-            [PY, "-c", "import sys; from marketplace.cli import run_server; "
-                       f"run_server('marketplace.app:create_app', '127.0.0.1', {APP_PORT}, {workers}, {server!r})"],
+            [PY, "-c", "from marketplace.cli import run_server, served_app; "
+                       f"run_server(served_app({server!r}), '127.0.0.1', {APP_PORT}, {workers}, {server!r})"],
             env=env, stdout=subprocess.DEVNULL, stderr=open(logdir / "app.log", "wb"), start_new_session=True, cwd=ROOT))
         self.procs.append(subprocess.Popen(
             [PY, str(HERE / "floor.py"), "--port", str(FLOOR_PORT), "--workers", str(workers), "--server", server],
@@ -277,7 +277,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--pairs", type=int, default=3, help="floor/app pairs per scenario (median of the ratios)")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--server", default="uvicorn")
+    parser.add_argument("--server", choices=("granian", "uvicorn"), default="granian")
     parser.add_argument("--only", type=lambda s: set(s.split(",")), default=None,
                         help="comma-separated scenario names (and: rush, search_growth)")
     parser.add_argument("--search-p95-only", type=int, default=0, help=argparse.SUPPRESS)

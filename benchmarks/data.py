@@ -133,7 +133,7 @@ async def populate(url: str, challenges: int, versions: int, seed: int = 7) -> d
             await _copy(conn, "proposal", ["id", "challenge", "company", "created_by", "status", "current_stage"], rush_proposals)
             await _copy(conn, "proposal_stage", ["id", "proposal", "stage", "answers", "status", "version"],
                         [(uuid.uuid4(), p[0], "expression_of_interest", "{}", "draft", 0) for p in rush_proposals])
-        await conn.execute("ANALYZE")
+        await conn.execute("VACUUM ANALYZE")  # also flushes the GIN pending list the COPY filled
         info = {
             "challenge": str(published[len(published) // 2]),
             "rush_challenge": str(rush),

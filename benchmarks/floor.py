@@ -58,7 +58,7 @@ def main() -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8702)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--server", default="uvicorn")
+    parser.add_argument("--server", choices=("granian", "uvicorn"), default="granian")
     args = parser.parse_args()
     from marketplace.cli import run_server
 

@@ -126,6 +126,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return app
 
 
+def create_served_app():  # type: ignore[no-untyped-def]
+    """What `marketplace serve` runs: the app behind the reverse proxy's `X-Forwarded-For`/`-Proto`, trusted
+    from FORWARDED_ALLOW_IPS (default 127.0.0.1), as uvicorn's `proxy_headers` did, for any ASGI server."""
+    import os
+
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    return ProxyHeadersMiddleware(create_app(), trusted_hosts=os.environ.get("FORWARDED_ALLOW_IPS") or "127.0.0.1")
+
+
 def _outermost(inner, *middlewares):  # type: ignore[no-untyped-def]
     """Wrap an ASGI app in `ASGIMiddleware`s for HTTP; the last one given ends up outermost."""
     for middleware in middlewares:

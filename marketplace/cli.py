@@ -43,8 +43,24 @@ def serving_base_url(host: str, port: int) -> str:
     return f"http://{host}:{port}"
 
 
+def served_app(server: str) -> str:
+    """The app factory `marketplace serve` runs: uvicorn trusts the proxy's headers itself, granian does not."""
+    return "marketplace.app:create_app" if server == "uvicorn" else "marketplace.app:create_served_app"
+
+
 def run_server(app: str, host: str, port: int, workers: int, server: str = "uvicorn", app_dir: str | None = None) -> None:
     """Serve the ASGI app factory `module:function` (the benchmark's floor is served by this same function)."""
+    if server == "granian":
+        import os
+
+        from granian import Granian
+        from granian.constants import Interfaces
+
+        if app_dir:
+            os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [app_dir, os.environ.get("PYTHONPATH")]))
+        Granian(app, address=host, port=port, interface=Interfaces.ASGI, workers=workers, factory=True,
+                log_enabled=False, working_dir=app_dir).serve()
+        return
     import uvicorn
 
     uvicorn.run(
@@ -80,7 +96,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 2
     print(gateway.backend(), flush=True)
     cmd_migrate(args)
-    run_server("marketplace.app:create_app", args.host, args.port, args.workers)
+    run_server(served_app(args.server), args.host, args.port, args.workers, args.server)
     return 0
 
 
@@ -161,6 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--server", choices=("granian", "uvicorn"), default="granian",
+                       help="the ASGI server (granian: chosen by measurement, see benchmarks/README.md)")
     serve.set_defaults(func=cmd_serve)
     sub.add_parser("migrate", help="apply pending database migrations").set_defaults(func=cmd_migrate)
     sub.add_parser("demo", help="load the demo data and print the logins").set_defaults(func=cmd_demo)
