@@ -10,7 +10,9 @@
    p50 and p99 of both and the median of the per-pair ratios app/floor.
 4. The deadline rush: 1,000 companies save their answers and submit (PUT then POST), 50 at a time; then counts
    in the database that every submission is there exactly once (0 lost, 0 duplicated).
-5. Search p95 growth: the catalogue's search timed in process on 1,000 and on 100,000 challenges.
+5. Acceptance to paid: 300 delivered milestones accepted at 300 per minute through the API, paid by a separate
+   `marketplace worker` through the payments sandbox (benchmarks/paid.py); paid_at - accepted_at from the database.
+6. Search p95 growth: the catalogue's search timed in process on 1,000 and on 100,000 challenges.
 
 The machine is shared: read the ratios (app and floor measured back to back), not the absolute numbers.
 """
@@ -99,8 +101,18 @@ class Servers:
         self.procs.append(subprocess.Popen(
             [PY, str(HERE / "floor.py"), "--port", str(FLOOR_PORT), "--workers", str(workers), "--server", server],
             env=env, stdout=subprocess.DEVNULL, stderr=open(logdir / "floor.log", "wb"), start_new_session=True, cwd=ROOT))
-        for port, path in ((APP_PORT, "/favicon.ico"), (FLOOR_PORT, "/hello")):
-            wait_ready(f"http://127.0.0.1:{port}{path}")
+        try:
+            for port, path in ((APP_PORT, "/favicon.ico"), (FLOOR_PORT, "/hello")):
+                wait_ready(f"http://127.0.0.1:{port}{path}")
+        except BaseException:
+            self.stop()
+            raise
+
+    def start_worker(self, url: str, logdir: Path) -> None:
+        """`marketplace worker` on its own, as deployed (the web workers run none)."""
+        self.procs.append(subprocess.Popen([str(ROOT / ".venv" / "bin" / "marketplace"), "worker"], env=app_env(url),
+                                           stdout=subprocess.DEVNULL, stderr=open(logdir / "worker.log", "wb"),
+                                           start_new_session=True, cwd=ROOT))
 
     def stop(self) -> None:
         for proc in self.procs:
@@ -279,7 +291,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--server", choices=("granian", "uvicorn"), default="granian")
     parser.add_argument("--only", type=lambda s: set(s.split(",")), default=None,
-                        help="comma-separated scenario names (and: rush, search_growth)")
+                        help="comma-separated scenario names (and: rush, paid, search_growth)")
+    parser.add_argument("--accepts", type=int, default=300, help="milestones accepted (at 300 per minute)")
     parser.add_argument("--search-p95-only", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.search_p95_only:
@@ -305,6 +318,17 @@ def main() -> int:
                   flush=True)
             for failure in rush["first_failures"]:
                 print("   ", failure)
+        if not args.only or "paid" in args.only:
+            servers.start_worker(url, ROOT / "var" / "bench")
+            out = subprocess.run([PY, str(HERE / "paid.py"), f"http://127.0.0.1:{APP_PORT}", str(args.accepts), "300"],
+                                 env=app_env(url), capture_output=True, text=True, cwd=ROOT)
+            if out.returncode:
+                print("acceptance to paid failed:", out.stderr[-2000:], flush=True)
+            else:
+                paid = json.loads(out.stdout.strip().splitlines()[-1])
+                print(f"acceptance->paid   {paid['accepts']} accepts at 300 /min ({paid['accepted_in_s']} s): {paid['paid']} paid, "
+                      f"p50 {paid['p50_s']:.2f} s, p95 {paid['p95_s']:.2f} s, max {paid['max_s']:.2f} s "
+                      f"(target p95 < 2 s){' FAILURES ' + str(paid['failures']) if paid['failures'] else ''}", flush=True)
     finally:
         servers.stop()
     if not args.only or "search_growth" in args.only:

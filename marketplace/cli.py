@@ -52,6 +52,7 @@ def run_server(app: str, host: str, port: int, workers: int, server: str = "uvic
     """Serve the ASGI app factory `module:function` (the benchmark's floor is served by this same function)."""
     if server == "granian":
         import os
+        from pathlib import Path
 
         from granian import Granian
         from granian.constants import Interfaces
@@ -59,7 +60,7 @@ def run_server(app: str, host: str, port: int, workers: int, server: str = "uvic
         if app_dir:
             os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [app_dir, os.environ.get("PYTHONPATH")]))
         Granian(app, address=host, port=port, interface=Interfaces.ASGI, workers=workers, factory=True,
-                log_enabled=False, working_dir=app_dir).serve()
+                log_enabled=False, working_dir=Path(app_dir) if app_dir else None).serve()
         return
     import uvicorn
 
