@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from litestar import Controller, get
+from litestar import Controller, Response, get
 
 from marketplace.core.auth import PUBLIC, allow
 from marketplace.core.errors import invalid
 from marketplace.core.paging import page_list
-from marketplace.transparency import audit, services
+from marketplace.transparency import audit, metrics, services
 from marketplace.transparency.tables import AuditEvent
 
 
@@ -38,6 +38,24 @@ class OutcomesController(Controller):
         experiment results, and median days to answer questions, decide stages and pay milestones."""
         items, next_cursor = page_list(await services.outcomes(), limit, cursor)
         return {"items": items, "next_cursor": next_cursor}
+
+    @get("/metrics", opt=allow(PUBLIC))
+    async def public_metrics(self, limit: int = 20, cursor: str | None = None) -> dict[str, Any]:
+        """How well buyers keep their promises, platform-wide (`platform`) and per buyer (`items`, paged by
+        `?limit=`/`?cursor=`): median and worst days to answer a question, decide a stage after its deadline,
+        sign a contract after the award and pay a milestone after its acceptance; payouts within 30 days;
+        late-payment interest owed; proposals per challenge; SME and first-time bidder shares; follow-on share."""
+        figures = await metrics.public_metrics()
+        items, next_cursor = page_list(figures["buyers"], limit, cursor)
+        return {"generated_at": figures["generated_at"], "platform": figures["platform"], "items": items,
+                "next_cursor": next_cursor}
+
+    @get("/metrics.csv", opt=allow(PUBLIC), media_type="text/csv")
+    async def public_metrics_csv(self) -> Response[str]:
+        """The same figures as CSV: one line for the platform, then one per buyer."""
+        body = metrics.metrics_csv(await metrics.public_metrics())
+        return Response(body, media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="marketplace-metrics.csv"'})
 
     @get("/opendata/ocds/releases", opt=allow(PUBLIC))
     async def ocds_releases(self, since: str | None = None) -> dict[str, Any]:

@@ -1,16 +1,21 @@
-"""The public outcomes page: what came of each closed or awarded challenge, and how fast buyers answered, decided and paid."""
+"""Public transparency pages: what came of each closed or awarded challenge (/outcomes), and how well
+each buyer keeps its promises (/performance: answering, deciding, signing and paying on time)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from babel.numbers import format_decimal, format_percent
 from litestar import Request, get
 from litestar.response import Template
 
+from marketplace.core import i18n
 from marketplace.core.auth import PUBLIC, allow
 from marketplace.experiments.pages import as_date
-from marketplace.transparency import services
+from marketplace.transparency import metrics, services
 from marketplace.web.pages import page
+
+_BABEL_LOCALE = {"en": "en_GB", "fr": "fr_BE", "nl": "nl_BE"}
 
 
 @get("/outcomes", opt=allow(PUBLIC), include_in_schema=False)
@@ -18,4 +23,20 @@ async def outcomes_page(request: Request[Any, Any, Any]) -> Template:
     return page(request, "transparency/outcomes.html", outcomes=await services.outcomes(), as_date=as_date)
 
 
-ROUTES = [outcomes_page]
+def _number(value: float | None) -> str:
+    return "–" if value is None else format_decimal(value, format="#,##0.#", locale=_BABEL_LOCALE[i18n.current_locale.get()])
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else format_percent(value, format="#,##0%", locale=_BABEL_LOCALE[i18n.current_locale.get()])
+
+
+@get("/performance", opt=allow(PUBLIC), include_in_schema=False)
+async def performance_page(request: Request[Any, Any, Any]) -> Template:
+    """Per buyer and platform-wide: days to answer, decide, sign and pay, payments on time, take-up."""
+    figures = await metrics.public_metrics()
+    return page(request, "transparency/performance.html", m=figures, number=_number, percent=_percent,
+                durations=metrics.DURATIONS)
+
+
+ROUTES = [outcomes_page, performance_page]
