@@ -10,7 +10,7 @@ from litestar import Controller, Response, get
 from marketplace.core.auth import PUBLIC, allow
 from marketplace.core.errors import invalid
 from marketplace.core.paging import page_list
-from marketplace.transparency import audit, metrics, services
+from marketplace.transparency import audit, metrics, ocds, services
 from marketplace.transparency.tables import AuditEvent
 
 
@@ -58,14 +58,20 @@ class OutcomesController(Controller):
                         headers={"Content-Disposition": 'attachment; filename="marketplace-metrics.csv"'})
 
     @get("/opendata/ocds/releases", opt=allow(PUBLIC))
-    async def ocds_releases(self, since: str | None = None) -> dict[str, Any]:
-        """An OCDS 1.1 release package of every public contracting process (`?since=` an ISO date-time)."""
-        return await services.release_package(parse_since(since))
+    async def ocds_releases(self, since: str | None = None) -> Response[Any]:
+        """An OCDS 1.1 release package of every public contracting process: each stage as a release (tender,
+        amendments, tender end, awards, contracts, payments as implementation transactions, termination).
+        `?since=` an ISO date-time keeps the releases dated at or after it; with none, 204 No Content
+        (an OCDS package holds at least one release)."""
+        package = await ocds.release_package(parse_since(since))
+        if package is None:
+            return Response(None, status_code=204)
+        return Response(package, media_type="application/json")
 
     @get("/opendata/ocds/records/{ocid:str}", opt=allow(PUBLIC))
     async def ocds_record(self, ocid: str) -> dict[str, Any]:
         """The OCDS 1.1 record package of one contracting process: its releases and compiled release."""
-        return await services.record_package(ocid)
+        return await ocds.record_package(ocid)
 
     @get("/audit", opt=allow("platform_admin"))
     async def audit_trail(self, subject: str | None = None, after: int = 0, limit: int = 100) -> dict[str, Any]:

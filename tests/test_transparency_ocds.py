@@ -1,0 +1,93 @@
+"""OCDS as the open-contracting tools read it: every stage of a process as a release, Belgian
+identifiers, payments as implementation transactions, records merged by ocdsmerge, and the Open
+Contracting Partnership's own data review (libcoveocds, offline) finding no error."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from marketplace.transparency.ocds import MERGE_RULES
+from tests.factories_payments import route_payments_to
+from tests.factories_transparency import OCDS_DIR, data_review, ocds_errors
+from tests.test_transparency import _paid_milestone
+
+
+@pytest.fixture(autouse=True)
+def _sandbox(app):
+    route_payments_to(app)
+
+
+def test_merge_rules_are_those_of_the_offline_1_1_5_schema():
+    from ocdsmerge.rules import get_merge_rules
+
+    assert MERGE_RULES == get_merge_rules(str(OCDS_DIR / "release-schema.json"))
+
+
+async def test_a_paid_milestone_is_an_implementation_transaction_and_the_review_finds_no_error(client, settings):
+    setting, award, contract, _experiment_id, milestone = await _paid_milestone(client)
+    ocid = f"{settings.ocds_ocid_prefix}-{setting.challenge.id}"
+    record = (await client.get(f"/api/v1/opendata/ocds/records/{ocid}")).json()
+    assert ocds_errors(record, "record-package") == []
+    review = data_review(record)
+    assert review["errors"] == {"validation": [], "conformance": {}, "closed_codelists": {}}, review["errors"]
+
+    compiled = record["records"][0]["compiledRelease"]
+    assert compiled["tag"] == ["compiled"]  # merged by ocdsmerge, not by hand
+    buyer = next(p for p in compiled["parties"] if "buyer" in p["roles"])
+    assert buyer["address"]["countryName"] == "Belgium"
+    supplier = next(p for p in compiled["parties"] if "supplier" in p["roles"])
+    assert supplier["name"] == "TriageVoice BV"
+    contract_out = compiled["contracts"][0]
+    assert contract_out["dateSigned"] and contract_out["status"] == "active"
+    transaction = contract_out["implementation"]["transactions"][0]
+    assert transaction["id"].startswith("tr_") and transaction["value"] == {"amount": 15000.0, "currency": "EUR"}
+    assert transaction["payer"]["id"] == str(setting.buyer.id) and transaction["payee"]["name"] == "TriageVoice BV"
+    milestones = {m["type"]: m for m in contract_out["implementation"]["milestones"]}
+    assert milestones["delivery"]["status"] == "met" and milestones["payment"]["status"] == "met"
+    stages = compiled["tender"]["milestones"]
+    assert [m["code"] for m in stages] == [s["key"] for s in (await client.get(
+        f"/api/v1/challenges/{setting.challenge.id}")).json()["stages"]]
+    assert compiled["planning"]["budget"]["amount"]["currency"] == "EUR"
+    tags = [r["tag"][0] for r in record["records"][0]["releases"]]
+    assert tags[0] == "tender" and {"tenderUpdate", "award", "contract", "implementation"} <= set(tags)
+
+
+async def test_belgian_enterprise_numbers_are_org_id_identifiers(client, settings):
+    from marketplace.accounts.tables import Organisation
+
+    setting, *_ = await _paid_milestone(client)
+    await Organisation.update({Organisation.enterprise_number: "0308.357.159"}).where(Organisation.id == setting.buyer.id)
+    ocid = f"{settings.ocds_ocid_prefix}-{setting.challenge.id}"
+    compiled = (await client.get(f"/api/v1/opendata/ocds/records/{ocid}")).json()["records"][0]["compiledRelease"]
+    buyer = next(p for p in compiled["parties"] if "buyer" in p["roles"])
+    assert buyer["identifier"] == {"scheme": "BE-BCE_KBO", "id": "0308357159", "legalName": buyer["name"]}
+
+
+async def test_an_amendment_is_a_tender_amendment_release(client, settings):
+    from marketplace.challenges.tables import ChallengeVersion
+    from tests.factories_contracts import make_challenge
+
+    challenge = await make_challenge(status="published")
+    await ChallengeVersion.insert(ChallengeVersion(challenge=challenge.id, version=2, snapshot="{}",
+                                                   change_note="Deadline moved by a week."))
+    package = (await client.get("/api/v1/opendata/ocds/releases")).json()
+    assert ocds_errors(package, "release-package") == []
+    amendment = next(r for r in package["releases"] if r["tag"] == ["tenderAmendment"])
+    assert amendment["tender"]["amendments"][-1]["rationale"] == "Deadline moved by a week."
+    assert data_review(package)["errors"]["validation"] == []
+
+
+async def test_the_demo_data_passes_the_data_review(client):
+    from marketplace.demo import load_demo
+
+    await load_demo()
+    package = (await client.get("/api/v1/opendata/ocds/releases")).json()
+    assert ocds_errors(package, "release-package") == []
+    review = data_review(package)
+    assert review["errors"] == {"validation": [], "conformance": {}, "closed_codelists": {}}, review["errors"]
+    assert review["warnings"]["fields"] == [], review["warnings"]["fields"]  # nothing outside the standard
+    dumped = json.dumps(package)
+    assert "proposal" not in json.dumps([r.get("tender", {}).get("documents") for r in package["releases"]])
+    assert "score" not in dumped.lower()
