@@ -91,3 +91,28 @@ async def test_the_demo_data_passes_the_data_review(client):
     dumped = json.dumps(package)
     assert "proposal" not in json.dumps([r.get("tender", {}).get("documents") for r in package["releases"]])
     assert "score" not in dumped.lower()
+
+
+async def test_the_bulk_download_is_one_gzipped_package_rebuilt_by_the_worker(client):
+    import gzip
+    import hashlib
+
+    from marketplace.opendata.exports import rebuild_ocds_bulk
+    from tests.factories_contracts import make_challenge
+
+    await make_challenge(status="published", title="First")
+    assert await rebuild_ocds_bulk() == 1
+    assert await rebuild_ocds_bulk() == 0  # fresh: not rebuilt every round
+    response = await client.get("/api/v1/opendata/ocds/bulk/ocds-releases.json.gz")
+    assert response.status_code == 200 and response.headers["content-type"] == "application/gzip"
+    assert hashlib.sha256(response.content).hexdigest() == response.headers["x-content-sha256"]
+    package = json.loads(gzip.decompress(response.content))
+    assert ocds_errors(package, "release-package") == []
+    assert [r["tender"]["title"] for r in package["releases"]] == ["First"]
+
+
+async def test_the_open_data_page_says_what_is_published_and_how_it_is_checked(client, settings):
+    for lang, word in (("en", "Open data"), ("fr", "Données ouvertes"), ("nl", "Open data")):
+        page = await client.get("/open-data", headers={"Accept-Language": lang})
+        assert page.status_code == 200 and word in page.text
+        assert settings.ocds_ocid_prefix in page.text and "/api/v1/opendata/ocds/bulk/ocds-releases.json.gz" in page.text

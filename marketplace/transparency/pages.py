@@ -39,4 +39,12 @@ async def performance_page(request: Request[Any, Any, Any]) -> Template:
                 durations=metrics.DURATIONS)
 
 
-ROUTES = [outcomes_page, performance_page]
+@get("/open-data", opt=allow(PUBLIC), include_in_schema=False)
+async def open_data_page(request: Request[Any, Any, Any]) -> Template:
+    """What the OCDS open data holds, where to download it, and how it is checked."""
+    from marketplace.settings import get_settings
+
+    return page(request, "transparency/open_data.html", ocid_prefix=get_settings().ocds_ocid_prefix)
+
+
+ROUTES = [outcomes_page, performance_page, open_data_page]
