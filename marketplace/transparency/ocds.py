@@ -120,7 +120,8 @@ def _ref(org: dict[str, Any]) -> dict[str, Any]:
 
 def _stage_name(ch: dict[str, Any], key: str) -> str:
     try:
-        return str(engine.get(ch["procedure_template"], ch["procedure_version"]).stage(key).name)
+        name = engine.get(ch["procedure_template"], ch["procedure_version"]).stage(key).name
+        return name.local("en") if hasattr(name, "local") else str(name)  # the release's language is English
     except (KeyError, LookupError, ValueError):
         return key
 
