@@ -89,3 +89,27 @@ async def test_every_list_answers_items_and_next_cursor_and_pages(client):
     procedures = (await client.get("/api/v1/procedures?limit=1")).json()
     assert len(procedures["items"]) == 1 and procedures["next_cursor"]
     assert (await client.get("/api/v1/procedures?limit=0")).status_code == 422
+
+
+async def test_a_stage_s_proposals_are_paged_in_the_database_by_company_name(client):
+    from datetime import timedelta
+
+    import time_machine
+
+    from tests.factories import make_org
+    from tests.factories_proposals import make_buyer_team, make_open_challenge, make_proposal, stage_row
+
+    buyer = await make_org("public_body")
+    team = await make_buyer_team(buyer)
+    challenge = await make_open_challenge(buyer)
+    for name in ("Charlie BV", "Alpha NV", "Bravo SRL"):
+        await make_proposal(challenge, await make_org("company", name=name), status="submitted")
+    civil = await token_for(team["civil_servant"])
+    closes = (await stage_row(challenge, challenge.current_stage))["closes_at"]
+    with time_machine.travel(closes + timedelta(minutes=1), tick=False):
+        path = f"/api/v1/challenges/{challenge.id}/proposals"
+        first = (await client.get(f"{path}?limit=2", headers=civil)).json()
+        assert [i["company"]["name"] for i in first["items"]] == ["Alpha NV", "Bravo SRL"] and first["next_cursor"]
+        rest = (await client.get(f"{path}?limit=2&cursor={first['next_cursor']}", headers=civil)).json()
+        assert [i["company"]["name"] for i in rest["items"]] == ["Charlie BV"] and rest["next_cursor"] is None
+        assert (await client.get(f"{path}?cursor=3", headers=civil)).status_code == 422

@@ -56,12 +56,9 @@ class ProposalController(Controller):
     async def of_stage(self, request: Request[Any, Any, Any], challenge_id: str, stage: str | None = None, limit: int = 20,
                        cursor: str | None = None) -> schemas.ProposalListOut:
         """Submitted proposals of a stage whose deadline passed (`?stage=`; default the latest such stage)."""
-        _challenge, _key, items = await services.stage_proposals(current(request), challenge_id, stage)
-        limit = max(1, min(limit, 100))
-        start = int(cursor) if cursor and cursor.isdigit() else 0
-        page = items[start:start + limit]
-        more = start + limit < len(items)
-        return schemas.ProposalListOut(items=page, next_cursor=str(start + limit) if more else None)
+        _challenge, _key, items, next_cursor = await services.stage_proposals(current(request), challenge_id, stage,
+                                                                              limit, cursor)
+        return schemas.ProposalListOut(items=items, next_cursor=next_cursor)
 
     @post("/proposals/{proposal_id:str}/decisions", opt=allow("civil_servant"), status_code=HTTP_201_CREATED)
     async def decide(self, request: Request[Any, Any, Any], proposal_id: str, data: schemas.DecisionIn) -> schemas.ProposalOut:

@@ -225,7 +225,7 @@ async def board(request: Request[Any, Any, Any], challenge_id: str, stage: str |
     items: list = []
     sealed = not access.unsealed(stages[key]["closes_at"]) if key in stages else True
     if not sealed:
-        _c, _k, items = await services.stage_proposals(principal, challenge_id, key)
+        _c, _k, items, _next = await services.stage_proposals(principal, challenge_id, key)
     missing = await decisions.undecided(challenge["id"], key) if viewer.kind == access.BUYER else []
     from marketplace.evaluation import services as evaluation
 

@@ -376,8 +376,13 @@ async def my_proposals(principal: Principal) -> list[schemas.ProposalOut]:
     return out
 
 
-async def stage_proposals(principal: Principal, challenge_id: Any, stage_key: str | None) -> tuple[dict, str, list[schemas.ProposalSummaryOut]]:
-    """The submitted proposals of a stage whose deadline passed, for the buyer team and assigned evaluators."""
+async def stage_proposals(principal: Principal, challenge_id: Any, stage_key: str | None, limit: int | None = None,
+                          cursor: str | None = None) -> tuple[dict, str, list[schemas.ProposalSummaryOut], str | None]:
+    """The submitted proposals of a stage whose deadline passed, for the buyer team and assigned evaluators,
+    sorted by company name (by id for a blind round). With `limit`, one page read from the database by
+    keyset, and the cursor of the next page."""
+    from marketplace.core.paging import check_limit, decode_cursor, encode_cursor
+
     challenge = await get_challenge(challenge_id)
     viewer = await access.buyer_viewer(principal, challenge)
     if viewer.kind == access.NOBODY or viewer.conflict:
@@ -393,22 +398,43 @@ async def stage_proposals(principal: Principal, challenge_id: Any, stage_key: st
     if viewer.kind == access.EVALUATOR and not viewer.declared:
         raise Conflict(_("Declare whether you have a conflict of interest before opening any proposal of this challenge."),
                        [FieldError("declaration", "is required first")])
-    rows = await ProposalStage.select(
+    blind = viewer.kind == access.EVALUATOR and viewer.blind and key == template.stage_keys[0]
+    company_name = ProposalStage.proposal.company.name
+    query = ProposalStage.select(
         ProposalStage.all_columns(), ProposalStage.proposal.status.as_alias("proposal_status"),
         ProposalStage.proposal.current_stage.as_alias("proposal_stage"), ProposalStage.proposal.company.as_alias("company_id"),
-        ProposalStage.proposal.company.name.as_alias("company_name"),
+        company_name.as_alias("company_name"),
     ).where((ProposalStage.stage == key) & (ProposalStage.version > 0) & (ProposalStage.proposal.challenge == challenge["id"])
             & (ProposalStage.proposal.status != Proposal.Status.withdrawn))
+    if limit is not None:
+        check_limit(limit)
+        if blind:
+            after = decode_cursor(cursor, 1)
+            if after:
+                query = query.where(ProposalStage.proposal > after[0])
+            query = query.order_by(ProposalStage.proposal)
+        else:
+            after = decode_cursor(cursor, 2)
+            if after:
+                query = query.where((company_name > after[0]) | ((company_name == after[0]) & (ProposalStage.proposal > after[1])))
+            query = query.order_by(company_name).order_by(ProposalStage.proposal)
+        query = query.limit(limit + 1)
+    rows = await query
+    next_cursor = None
+    if limit is not None and len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor(last["proposal"]) if blind else encode_cursor(last["company_name"], last["proposal"])
     decisions = {str(d["proposal"]): d for d in await Decision.select().where(
         (Decision.stage == key) & Decision.proposal.is_in([r["proposal"] for r in rows] or [uuid.uuid4()]))}
-    blind = viewer.kind == access.EVALUATOR and viewer.blind and key == template.stage_keys[0]
     items = [schemas.ProposalSummaryOut(
         id=str(r["proposal"]), company=None if blind else schemas.CompanyOut(id=str(r["company_id"]), name=r["company_name"]),
         status=r["proposal_status"], current_stage=r["proposal_stage"], stage=key, version=r["version"],
         submitted_at=rfc3339(r["submitted_at"]), decision=_decision_out(decisions.get(str(r["proposal"])), viewer),
     ) for r in rows]
-    items.sort(key=lambda i: (i.company.name if i.company else "", i.id))
-    return challenge, key, items
+    if limit is None:
+        items.sort(key=lambda i: (i.company.name if i.company else "", i.id))
+    return challenge, key, items, next_cursor
 
 
 def _latest_unsealed_stage(template: ProcedureTemplate, stages: dict[str, dict]) -> str | None:
