@@ -196,6 +196,22 @@ async def test_a_payout_whose_worker_crashed_stays_reversed_whatever_the_order(c
     assert len((await stripe().v1.transfers.list_async()).data) == 1
 
 
+async def test_the_payout_state_machine_never_moves_back(client):
+    """Whoever calls (worker, webhook, a retry): paid or reversed payouts are not reopened or paid again."""
+    payout, _founder = await onboarded_payout(client)
+    assert await payouts.execute_due_payouts() == 1
+    paid = await Payout.select().first()
+    await payouts._wait(paid, payouts.PROVIDER, timedelta(0))  # a late worker error after the transfer
+    assert (await Payout.select().first())["status"] == "paid"
+    assert await payouts._mark_reversed(paid["id"], paid["stripe_transfer_id"]) == "reversed"
+    assert await payouts._mark_paid(paid["id"], paid["stripe_transfer_id"]) is False
+    await payouts._wait(paid, payouts.PROVIDER, timedelta(0))
+    assert await payouts._mark_reversed(paid["id"], paid["stripe_transfer_id"]) == "already reversed"
+    after = await Payout.select().first()
+    assert (after["status"], after["status_reason"]) == ("failed", payouts.REVERSED)
+    assert await OutboxMessage.count().where(OutboxMessage.kind == "payout_paid") == 1
+
+
 # --- signed but malformed, and from the future ---------------------------------------------------------
 
 @pytest.mark.parametrize("event", [
