@@ -79,9 +79,10 @@ async def test_a_webhook_with_a_bad_or_old_signature_is_refused_and_changes_noth
     assert (await PaymentAccount.select().first())["payouts_enabled"] is False
 
 
-async def test_a_replayed_event_is_processed_once_and_unknown_types_are_ignored(client, settings):
+async def test_a_replayed_event_is_processed_once_and_unknown_types_are_ignored(client):
     founder = await make_user("company_member")
-    await client.post(f"/api/v1/organisations/{founder.org.id}/payment-account", headers=await token_for(founder))
+    started = await client.post(f"/api/v1/organisations/{founder.org.id}/payment-account", headers=await token_for(founder))
+    await client.post(httpx.URL(started.json()["onboarding_url"]).path)  # Stripe now says payouts are enabled
     account = await PaymentAccount.select().first()
     event = {"id": "evt_1", "object": "event", "type": "account.updated",
              "data": {"object": {"id": account["stripe_account_id"], "payouts_enabled": True, "details_submitted": True}}}
@@ -99,6 +100,22 @@ async def test_a_replayed_event_is_processed_once_and_unknown_types_are_ignored(
     assert unknown.status_code == 200 and unknown.json() == {"received": True, "duplicate": False}
     stored = await StripeWebhookEvent.select().where(StripeWebhookEvent.stripe_event_id == "evt_2").first()
     assert stored["outcome"] == "ignored" and stored["processed_at"] is not None
+
+
+async def test_a_forged_account_update_cannot_enable_payouts(client):
+    """Attack: a signed `account.updated` saying `payouts_enabled: true` for a company that never finished onboarding."""
+    founder = await make_user("company_member")
+    await client.post(f"/api/v1/organisations/{founder.org.id}/payment-account", headers=await token_for(founder))
+    account = await PaymentAccount.select().first()
+    event = {"id": "evt_enable", "object": "event", "type": "account.updated",
+             "data": {"object": {"id": account["stripe_account_id"], "payouts_enabled": True, "details_submitted": True}}}
+    body, headers = signed(event, gateway.webhook_secret())
+    assert (await client.post("/api/v1/webhooks/stripe", content=body, headers=headers)).status_code == 200
+    assert (await PaymentAccount.select().first())["payouts_enabled"] is False  # Stripe's own account says no
+    body, headers = signed({**event, "id": "evt_unknown", "data": {"object": {"id": "acct_notours"}}}, gateway.webhook_secret())
+    assert (await client.post("/api/v1/webhooks/stripe", content=body, headers=headers)).status_code == 200
+    stored = await StripeWebhookEvent.select().where(StripeWebhookEvent.stripe_event_id == "evt_unknown").first()
+    assert stored["outcome"] == "ignored: no connected account of the marketplace"
 
 
 async def test_the_sandbox_retries_a_delivery_the_app_did_not_acknowledge(client, monkeypatch):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 import stripe
@@ -32,6 +33,19 @@ class StripeUnavailable(DomainError):
     def __init__(self, detail: str) -> None:
         super().__init__(detail=f"The payment provider did not answer as expected: {detail} Please try again shortly.",
                          status=503, headers={"Retry-After": "30"})
+
+
+async def from_stripe(request: Awaitable[stripe.StripeObject]) -> dict[str, Any] | None:
+    """The object as Stripe returns it; None when Stripe has no such object; a 503 when Stripe cannot
+    answer (a webhook answered 503 is retried by Stripe)."""
+    try:
+        return (await request).to_dict()
+    except stripe.InvalidRequestError as exc:
+        if exc.http_status == 404:
+            return None
+        raise StripeUnavailable(exc.user_message or str(exc)) from exc
+    except stripe.StripeError as exc:
+        raise StripeUnavailable(exc.user_message or str(exc)) from exc
 
 
 async def _company_for(principal: Principal, org_id: str) -> dict:
@@ -103,14 +117,20 @@ async def payment_account_status(principal: Principal, org_id: str) -> PaymentAc
 
 
 async def check_account_updated(account: dict[str, Any]) -> Apply:
-    """`account.updated`: applied only when it names a connected account in Stripe's shape."""
+    """`account.updated` is a hint too: what is recorded is the account as Stripe returns it."""
     from marketplace.payments.webhooks import ignored
 
-    if not isinstance(account.get("id"), str) or not ACCOUNT_ID.fullmatch(account["id"]):
+    account_id = account.get("id")
+    if not isinstance(account_id, str) or not ACCOUNT_ID.fullmatch(account_id):
         return ignored("the account id is not a Stripe account id")
+    if not await PaymentAccount.exists().where(PaymentAccount.stripe_account_id == account_id):
+        return ignored("no connected account of the marketplace")
+    truth = await from_stripe(gateway.client().v1.accounts.retrieve_async(account_id))
+    if truth is None:
+        return ignored(f"Stripe has no account {account_id}")
 
     async def apply() -> str:
-        return await apply_account_updated(account)
+        return await apply_account_updated(truth)
 
     return apply
 

@@ -22,6 +22,7 @@ from marketplace.core.clock import now, rfc3339
 from marketplace.core.db import transaction
 from marketplace.core.money import money
 from marketplace.payments import clock, gateway
+from marketplace.payments.connect import from_stripe
 from marketplace.payments.schemas import PayoutOut
 from marketplace.payments.tables import PaymentAccount, Payout
 from marketplace.settings import get_settings
@@ -202,7 +203,7 @@ async def check_transfer_event(event_transfer: dict[str, Any]) -> Apply:
     payout = await Payout.select().where(condition).first()
     if payout is None:
         return ignored("no payout of the marketplace")
-    truth = await _retrieve_transfer(transfer_id)
+    truth = await from_stripe(gateway.client().v1.transfers.retrieve_async(transfer_id))
     account = await PaymentAccount.select().where(PaymentAccount.organisation == payout["company"]).first()
     problems = _mismatches(payout, account, event_transfer, "event") + (
         _mismatches(payout, account, truth, "Stripe") if truth is not None
@@ -212,20 +213,6 @@ async def check_transfer_event(event_transfer: dict[str, Any]) -> Apply:
     if truth is not None and (truth.get("reversed") or truth.get("amount_reversed")):
         return lambda: _mark_reversed(payout["id"], transfer_id)
     return lambda: _confirm_paid(payout["id"], transfer_id)
-
-
-async def _retrieve_transfer(transfer_id: str) -> dict[str, Any] | None:
-    """The transfer as Stripe knows it; None when Stripe has no such transfer; 503 (Stripe retries) when unreachable."""
-    from marketplace.payments.connect import StripeUnavailable
-
-    try:
-        return (await gateway.client().v1.transfers.retrieve_async(transfer_id)).to_dict()
-    except stripe.InvalidRequestError as exc:
-        if exc.http_status == 404:
-            return None
-        raise StripeUnavailable(exc.user_message or str(exc)) from exc
-    except stripe.StripeError as exc:
-        raise StripeUnavailable(exc.user_message or str(exc)) from exc
 
 
 def _mismatches(payout: dict[str, Any], account: dict[str, Any] | None, transfer: dict[str, Any], source: str) -> list[str]:
