@@ -225,11 +225,17 @@ def _mismatches(payout: dict[str, Any], account: dict[str, Any] | None, transfer
     }
     found = {"amount": transfer.get("amount"), "currency": str(transfer.get("currency") or "").lower(),
              "destination": transfer.get("destination"), "metadata.payout_id": metadata.get("payout_id")}
-    problems = [f"{source}: {name} is {found[name]!r}, expected {value!r}" for name, value in expected.items()
+    problems = [f"{source}: {name} is {_shown(found[name])}, expected {value!r}" for name, value in expected.items()
                 if found[name] != value]
     if payout["stripe_transfer_id"] and transfer.get("id") != payout["stripe_transfer_id"]:
-        problems.append(f"{source}: transfer {transfer.get('id')!r}, the worker made {payout['stripe_transfer_id']!r}")
+        problems.append(f"{source}: transfer {_shown(transfer.get('id'))}, the worker made {payout['stripe_transfer_id']!r}")
     return problems
+
+
+def _shown(value: Any) -> str:
+    """A value from an event, safe to put in a mail and a log line (quoted, escaped, short)."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _refuse_mismatch(payout: dict[str, Any], transfer_id: str, problems: list[str]) -> Apply:
