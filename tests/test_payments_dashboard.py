@@ -114,3 +114,16 @@ async def test_tables_sit_in_a_focusable_scroll_region_on_phones(client):
         {"account": account.id, "type": "account_onboarding", "refresh_url": f"{base}/r", "return_url": f"{base}/d"})
     onboarding = await client.get(httpx.URL(link.url).path)
     assert 'style="overflow-wrap:anywhere"' in onboarding.text
+
+
+async def test_the_payments_page_shows_what_is_coming_as_well_as_what_is_due(client):
+    experiment_id, servant, _officer, founder = await make_experiment(amount_cents=1_300_000, milestones=2)
+    headers = await token_for(founder)
+    first = (await client.get(f"/api/v1/experiments/{experiment_id}", headers=headers)).json()["milestones"][0]["id"]
+    assert (await deliver(client, first, headers)).status_code == 201
+    page = (await (await signed_in_client(client, servant)).get("/payments")).text
+    assert "Nothing is due yet." in page and "Nothing is due." not in page
+    assert "Coming: work not yet accepted" in page
+    assert "awaiting the buyer" in page and "€13,000.00" in page  # the delivered milestone awaits review
+    assert "work due on" in page  # the second one is still to be delivered
+    assert f'href="/experiments/{experiment_id}"' in page

@@ -106,11 +106,19 @@ async def dashboard(request: Request[Any, Any, Any]) -> Template:
     accounts = {}
     for role in companies:
         accounts[role.organisation_id] = await connect.account_for(uuid.UUID(role.organisation_id))
+    coming = await Milestone.select(
+        Milestone.id, Milestone.title, Milestone.amount_cents, Milestone.currency, Milestone.due_date, Milestone.status,
+        Milestone.submitted_at, Milestone.experiment.as_alias("experiment_id"),
+        Milestone.experiment.title.as_alias("experiment_title"), Milestone.experiment.buyer.as_alias("buyer"),
+        Milestone.experiment.company.as_alias("company"), Milestone.experiment.company.name.as_alias("company_name"), Milestone.experiment.buyer.name.as_alias("buyer_name"),
+    ).where((Milestone.experiment.status == Experiment.Status.running) & (Milestone.status != "accepted")
+            & (Milestone.experiment.buyer.is_in(orgs) | Milestone.experiment.company.is_in(orgs))).order_by(Milestone.due_date)
+    coming.sort(key=lambda m: (m["status"] != "submitted", m["due_date"]))  # awaiting review first
     running = await Experiment.count().where(
         (Experiment.status == Experiment.Status.running) & (Experiment.buyer.is_in(orgs) | Experiment.company.is_in(orgs)))
     return page(request, "payments/dashboard.html", overdue=[i for i in open_items if i["payout"].days_left < 0],
                 due=[i for i in open_items if i["payout"].days_left >= 0], paid=[i for i in items if i["payout"].status == "paid"],
-                companies=companies, accounts=accounts, running=running, as_date=as_date, owed=owed,
+                companies=companies, accounts=accounts, running=running, as_date=as_date, owed=owed, coming=coming,
                 is_buyer=bool(buyer_orgs), own_orgs=set(own), is_incubator=principal.has_role("incubator_member"), portfolio=portfolio,
                 org_names={str(o["id"]): o["name"] for o in await Organisation.select(Organisation.id, Organisation.name).where(Organisation.id.is_in(orgs))})
 
