@@ -52,3 +52,56 @@ async def test_only_the_buyers_civil_servants_may_request_approval(client):
     assert (await other.post(f"/challenges/{draft.id}/request-approval", data={"_csrf_token": token})).status_code == 404
     servant = await signed_in_client(client, team.civil_servant)
     assert 'href="/challenges/new"' in (await servant.get("/my/challenges")).text
+
+
+async def test_the_officer_sends_the_draft_back_with_comments_then_publishes_what_changed(client):
+    from tests.factories import token_for
+
+    team = await make_buyer_team()
+    draft = await make_draft(team.org, title="Triage at peaks", summary="Calls wait too long.")
+    author, officer = await token_for(team.civil_servant), await token_for(team.officer)
+    requested = await client.post(f"/api/v1/challenges/{draft.id}/request-approval", headers=author)
+    assert requested.status_code == 200 and requested.json()["state"] == "pending"
+
+    refused = await client.post(f"/api/v1/challenges/{draft.id}/send-back", headers=officer,
+                                json={"comments": [{"field": "nonsense", "text": "?"}]})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "comments[0].field"
+    assert (await client.post(f"/api/v1/challenges/{draft.id}/send-back", headers=author,
+                              json={"comments": [{"text": "Looks fine."}]})).status_code == 403
+    sent_back = await client.post(f"/api/v1/challenges/{draft.id}/send-back", headers=officer, json={"comments": [
+        {"field": "summary", "text": "Say how long calls wait today."}, {"text": "Otherwise ready."}]})
+    assert sent_back.status_code == 200, sent_back.text
+    assert sent_back.json()["state"] == "sent_back" and len(sent_back.json()["comments"]) == 2
+    mails = await OutboxMessage.select().where(OutboxMessage.kind == "draft_sent_back")
+    assert [m["to_address"] for m in mails] == [team.civil_servant.email]
+    assert "Say how long calls wait today." in mails[0]["body_text"]
+
+    page = await (await signed_in_client(client, team.civil_servant)).get(f"/challenges/{draft.id}/edit")
+    assert 'id="f-summary-comment"' in page.text and "Say how long calls wait today." in page.text
+    mine = await client.get("/my/challenges")
+    assert "sent back with comments" in mine.text
+
+    await Challenge.update({Challenge.summary: "Calls wait 40 seconds at peaks."}).where(Challenge.id == draft.id)
+    assert (await client.post(f"/api/v1/challenges/{draft.id}/request-approval", headers=author)).status_code == 200
+    state = (await client.get(f"/api/v1/challenges/{draft.id}/approval", headers=officer)).json()
+    assert state["state"] == "pending" and state["changes"] == ["summary"]
+    officer_page = await (await signed_in_client(client, team.officer)).get(f"/challenges/{draft.id}/publish")
+    assert "Changed since you sent it back" in officer_page.text and "Calls wait 40 seconds at peaks." in officer_page.text
+    assert "As the public will see it" in officer_page.text
+    published = await client.post(f"/api/v1/challenges/{draft.id}/publish", headers=officer)
+    assert published.status_code == 200, published.text
+    assert (await client.get(f"/api/v1/challenges/{draft.id}/approval", headers=officer)).json()["state"] == "published"
+
+
+async def test_the_officer_sends_back_through_the_page(client):
+    team = await make_buyer_team()
+    draft = await make_draft(team.org, title="Triage at peaks")
+    officer = await signed_in_client(client, team.officer)
+    token = await csrf_token(officer, f"/challenges/{draft.id}/publish")
+    empty = await officer.post(f"/challenges/{draft.id}/send-back", data={"_csrf_token": token})
+    assert empty.status_code == 422 and "Write at least one comment" in empty.text
+    sent = await officer.post(f"/challenges/{draft.id}/send-back",
+                              data={"_csrf_token": token, "comment_problem": "Too vague: how often does it happen?"})
+    assert sent.status_code == 303
+    rounds = (await Challenge.select(Challenge.approval_requested_at).where(Challenge.id == draft.id).first())
+    assert rounds["approval_requested_at"] is None

@@ -52,6 +52,27 @@ class ChallengeController(Controller):
         """Approve and publish now, or at `publish_at`. 422 names every missing or wrong field."""
         return await services.publish(current(request), challenge_id, data or schemas.PublishIn())
 
+    @post("/{challenge_id:str}/request-approval", opt=allow("civil_servant"), status_code=HTTP_200_OK)
+    async def request_approval(self, request: Request[Any, Any, Any], challenge_id: str) -> schemas.ApprovalOut:
+        """Ask the buyer's procurement officers to publish a complete draft (422 names what is missing)."""
+        from marketplace.challenges import approval
+
+        await approval.request_approval(current(request), challenge_id)
+        return await _approval_out(request, challenge_id)
+
+    @post("/{challenge_id:str}/send-back", opt=allow("procurement_officer"), status_code=HTTP_200_OK)
+    async def send_back(self, request: Request[Any, Any, Any], challenge_id: str, data: schemas.SendBackIn) -> schemas.ApprovalOut:
+        """Return the draft to its authors with comments (`{comments: [{field?, text}]}`); they see them in the editor."""
+        from marketplace.challenges import approval
+
+        await approval.send_back(current(request), challenge_id, [{"field": c.field or "", "text": c.text} for c in data.comments])
+        return await _approval_out(request, challenge_id)
+
+    @get("/{challenge_id:str}/approval", opt=allow(*TEAM_ROLES))
+    async def approval_state(self, request: Request[Any, Any, Any], challenge_id: str) -> schemas.ApprovalOut:
+        """Where the draft's approval stands, for its buyer team."""
+        return await _approval_out(request, challenge_id)
+
     @post("/{challenge_id:str}/close", opt=allow("procurement_officer"), status_code=HTTP_200_OK)
     async def close(self, request: Request[Any, Any, Any], challenge_id: str, data: schemas.CloseIn) -> schemas.ChallengeOut:
         """End a published challenge without an award; the reason is public and followers are told."""
@@ -125,3 +146,13 @@ class DialogueController(Controller):
     async def unsubscribe(self, request: Request[Any, Any, Any], subscription_id: str) -> None:
         """Remove one of your subscriptions."""
         await matchmaking.unsubscribe(current(request), subscription_id)
+
+
+async def _approval_out(request: Request[Any, Any, Any], challenge_id: str) -> schemas.ApprovalOut:
+    from marketplace.challenges import approval
+
+    state = await approval.approval_state(await services.team_row(current(request), challenge_id))
+    r = state["round"] or {}
+    return schemas.ApprovalOut(state=state["state"], requested_at=r.get("requested_at"), requested_by=r.get("requested_by"),
+                               decided_at=r.get("decided_at"), decided_by=r.get("decided_by"), comments=state["comments"],
+                               changes=sorted(state["changes"]))

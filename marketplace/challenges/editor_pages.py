@@ -127,6 +127,7 @@ async def edit_page(request: Request[Any, Any, Any], challenge_id: str) -> Templ
     out = await services.challenge_out(row)
     return _editor(request, form=_form_from_row(out), c=out, procedure_template=services._template_of(row),
                    approval_requested=parse_time_or_none(row["approval_requested_at"]),
+                   approval=await approval.approval_state(row), labels=field_labels(),
                    can_request=row["status"] == "draft" and current(request).has_role("civil_servant", organisation_id=str(row["buyer"])),
                    can_approve=current(request).has_role("procurement_officer", organisation_id=str(row["buyer"])))
 
@@ -157,7 +158,38 @@ async def publish_form(request: Request[Any, Any, Any], challenge_id: str) -> Te
 
         raise Forbidden("Only a procurement officer of the buyer can approve publication.")
     problems, _plan = await services.publication_plan(row, None, now())
-    return page(request, "challenges/publish.html", c=await services.challenge_out(row), problems=problems)
+    return page(request, "challenges/publish.html", c=await services.challenge_out(row), problems=problems,
+                approval=await approval.approval_state(row), labels=field_labels())
+
+
+def field_labels() -> dict[str, str]:
+    """The editor's label of each field a comment or a change can name, in the reader's language."""
+    return {"title": _("Title"), "summary": _("Summary"), "problem": _("The problem"), "affected_users": _("Who is affected"),
+            "tried_before": _("What was tried before"), "desired_outcomes": _("Desired outcomes"), "constraints": _("Constraints"),
+            "topics": _("Topics"), "cpv_codes": _("CPV codes"), "budget_cap_cents": _("Test budget cap (EUR, excl. VAT)"),
+            "budget_cap": _("Test budget cap (EUR, excl. VAT)"), "currency": _("Currency"),
+            "max_duration_days": _("Longest experiment (days)"), "qa_closes_at": _("Questions close"),
+            "procedure": _("Procedure"), "schedule": _("4. Deadlines (Brussels time)"), "": _("The whole draft"),
+            "_form": _("The whole draft")}
+
+
+@post("/challenges/{challenge_id:str}/send-back", opt=allow("procurement_officer"), include_in_schema=False)
+async def send_back_page(request: Request[Any, Any, Any], challenge_id: str, data: Form) -> Any:
+    """The officer returns the draft with a comment per field (any left empty is skipped) and overall."""
+    comments = [{"field": name, "text": form_text(data, f"comment_{name}", 5000)} for name in approval.COMMENTABLE]
+    comments.append({"field": "", "text": form_text(data, "comment_", 5000)})
+    comments = [c for c in comments if c["text"].strip()]
+    try:
+        await approval.send_back(current(request), challenge_id, comments)
+    except DomainError as exc:
+        row = await services.visible_row(current(request), challenge_id)
+        problems, _plan = await services.publication_plan(row, None, now())
+        return page(request, "challenges/publish.html", status_code=exc.status, c=await services.challenge_out(row),
+                    problems=problems, approval=await approval.approval_state(row), labels=field_labels(),
+                    send_back_error=_("Write at least one comment, so the authors know what to change."))
+    return see_other("/my/challenges", _("Sent back: the authors are told and see your comments in the editor."))
+
+
 
 
 @post("/challenges/{challenge_id:str}/publish", opt=allow("procurement_officer"), include_in_schema=False)
@@ -193,7 +225,9 @@ async def my_challenges_page(request: Request[Any, Any, Any]) -> Template:
     """The challenges of the public bodies you work for, drafts included; for officers, the drafts awaiting approval."""
     principal = current(request)
     bodies = principal.organisations(*TEAM_ROLES)
-    rows = await Challenge.select(Challenge.id, Challenge.title, Challenge.status, Challenge.updated_at, Challenge.buyer.name).where(
+    rows = await Challenge.select(Challenge.id, Challenge.title, Challenge.status, Challenge.updated_at, Challenge.buyer.name,
+                                  Challenge.approval_requested_at).where(
         Challenge.buyer.is_in(bodies)).order_by(Challenge.updated_at, ascending=False).limit(200)
+    await approval.add_approval_states(rows)
     return page(request, "challenges/mine.html", rows=rows, awaiting=await approval.awaiting_approval(principal),
                 can_create=principal.has_role("civil_servant"))

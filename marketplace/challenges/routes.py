@@ -12,6 +12,7 @@ ROUTES = [
     editor_pages.publish_form,
     editor_pages.publish_page,
     editor_pages.request_approval_page,
+    editor_pages.send_back_page,
     pages.catalogue_page,
     pages.challenge_page,
     pages.versions_page,

@@ -75,6 +75,28 @@ class PublishIn(Strict):
     publish_at: datetime | None = None
 
 
+class ReviewComment(Strict):
+    text: Annotated[str, msgspec.Meta(min_length=1, max_length=5000)]
+    field: Annotated[str, msgspec.Meta(max_length=60)] | None = None  # a field of the challenge, or the whole draft
+
+
+class SendBackIn(Strict):
+    comments: Annotated[list[ReviewComment], msgspec.Meta(min_length=1, max_length=50)]
+
+
+class ApprovalOut(msgspec.Struct):
+    """Where a draft's approval stands: none, pending (with the changes since it was last sent back),
+    sent_back (with the officer's comments) or published."""
+
+    state: str
+    requested_at: str | None
+    requested_by: str | None
+    decided_at: str | None
+    decided_by: str | None
+    comments: list[dict[str, str]]
+    changes: list[str]  # fields changed since the draft was last sent back
+
+
 class CloseIn(Strict):
     reason: Note
 

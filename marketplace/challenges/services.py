@@ -264,6 +264,12 @@ async def publish(principal: Principal, challenge_id: Any, data: schemas.Publish
         }).where(Challenge.id == row["id"])
         if data.publish_at is None:
             await go_live(row["id"], principal.user_id)
+        from marketplace.challenges.tables import ApprovalRound
+
+        await ApprovalRound.update({  # the request for approval, if any, ends here
+            ApprovalRound.outcome: ApprovalRound.Outcome.published, ApprovalRound.decided_by: uuid.UUID(principal.user_id),
+            ApprovalRound.decided_at: moment,
+        }).where((ApprovalRound.challenge == row["id"]) & (ApprovalRound.outcome == ApprovalRound.Outcome.pending))
     return await challenge_out(await get_row(row["id"]))
 
 

@@ -130,3 +130,24 @@ class CoSponsor(Table):
     declared_by = ForeignKey(references=User, null=True)
     statement = Text(default="")
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class ApprovalRound(Table):
+    """One request for approval of a draft and what the procurement officer made of it: published, or
+    sent back with comments (per field and overall). `snapshot` is the draft as it was asked for, so
+    the officer sees what changed since the previous round."""
+
+    class Outcome(str, Enum):
+        pending = "pending"
+        sent_back = "sent_back"
+        published = "published"
+
+    id = UUID(primary_key=True)
+    challenge = ForeignKey(references=Challenge, index=True)
+    requested_by = ForeignKey(references=User, null=True)
+    requested_at = Timestamptz(default=TimestamptzNow())
+    snapshot = Text(default="{}")
+    outcome = Varchar(length=10, choices=Outcome, default=Outcome.pending, index=True)
+    decided_by = ForeignKey(references=User, null=True)
+    decided_at = Timestamptz(null=True, default=None)
+    comments = Text(default="[]")  # JSON [{field, text}], field "" for the whole draft
