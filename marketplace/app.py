@@ -16,10 +16,12 @@ from litestar.template import TemplateConfig
 
 from marketplace.core import db
 from marketplace.core.auth import AuthenticationMiddleware, access
+from marketplace.core.bounds import decode_json_body
 from marketplace.core.errors import DomainError, FieldError, api_exception_handler
 from marketplace.core.headers import SecurityHeadersMiddleware
 from marketplace.core.locale import LocaleMiddleware
 from marketplace.core.logs import RequestLogMiddleware, configure_logging
+from marketplace.core.openapi import describe_problems
 from marketplace.core.templating import TEMPLATE_DIR, configure
 from marketplace.procedures.engine import Text
 from marketplace.settings import Settings, get_settings
@@ -43,6 +45,9 @@ async def require_json_bodies(request: Request) -> None:
             errors=[FieldError("content-type", f"must be {' or '.join(accepted)}")],
             status=415,
         )
+    if media_type == "application/json":
+        data = request.route_handler.parsed_fn_signature.parameters.get("data")
+        decode_json_body(await request.body(), data.annotation if data is not None else None)
 
 
 def discover_routes() -> list:
@@ -121,6 +126,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         logging_config=None,  # configure_logging above: JSON lines or text, LOG_LEVEL
         debug=False,
     )
+    describe_problems(app)
     # Around everything Litestar answers, unknown paths and 405s included (route middleware is not).
     app.asgi_handler = _outermost(app.asgi_handler, SecurityHeadersMiddleware(), RequestLogMiddleware())
     return app

@@ -15,10 +15,11 @@ from marketplace.challenges import schemas
 from marketplace.challenges.services import PUBLIC_STATUSES, visible_row
 from marketplace.challenges.tables import Challenge, ChallengeVersion
 from marketplace.core.auth import Principal
+from marketplace.core.bounds import parse_int, parse_moment
 from marketplace.core.clock import as_utc, rfc3339
 from marketplace.core.db import is_postgres
 from marketplace.core.errors import FieldError, Invalid
-from marketplace.core.money import Money
+from marketplace.core.money import MAX_CENTS, Money
 
 
 async def versions(principal: Principal | None, challenge_id: Any) -> schemas.VersionList:
@@ -75,14 +76,24 @@ class _Checked:
 
 def _int_param(name: str, raw: str, errors: list[FieldError], low: int, high: int) -> int | None:
     try:
-        value = int(raw)
-    except ValueError:
-        errors.append(FieldError(name, "must be a whole number"))
+        return parse_int(name, raw, low, high)
+    except Invalid as exc:
+        errors.extend(exc.errors)
         return None
-    if not low <= value <= high:
-        errors.append(FieldError(name, f"must be between {low} and {high}"))
-        return None
-    return value
+
+
+def _cursor_key(sort: str, key: Any) -> Any:
+    """The sort key a cursor carries, within the range of the column it stands for (ValueError otherwise)."""
+    if sort == "budget":
+        if not isinstance(key, int) or isinstance(key, bool) or not 0 <= key <= MAX_CENTS:
+            raise ValueError
+        return key
+    if not isinstance(key, str):
+        raise ValueError
+    try:
+        return parse_moment("cursor", key, require_zone=False)
+    except Invalid:
+        raise ValueError from None
 
 
 def check_query(query: CatalogueQuery) -> _Checked:
@@ -111,17 +122,14 @@ def check_query(query: CatalogueQuery) -> _Checked:
             errors.append(FieldError("status", f"must be among {', '.join(PUBLIC_STATUSES)}"))
         out.statuses = statuses
     if query.min_budget:
-        out.min_budget = _int_param("min_budget", query.min_budget, errors, 0, 10**13)
+        out.min_budget = _int_param("min_budget", query.min_budget, errors, 0, MAX_CENTS)
     if query.max_budget:
-        out.max_budget = _int_param("max_budget", query.max_budget, errors, 0, 10**13)
+        out.max_budget = _int_param("max_budget", query.max_budget, errors, 0, MAX_CENTS)
     if query.closing_before:
         try:
-            value = datetime.fromisoformat(query.closing_before.replace("Z", "+00:00"))
-            if value.tzinfo is None:
-                raise ValueError
-            out.closing_before = as_utc(value)
-        except ValueError:
-            errors.append(FieldError("closing_before", "must be an RFC 3339 time with a time zone"))
+            out.closing_before = parse_moment("closing_before", query.closing_before)
+        except Invalid as exc:
+            errors.extend(exc.errors)
     if query.sort:
         if query.sort not in SORTS:
             errors.append(FieldError("sort", f"must be one of {', '.join(SORTS)}"))
@@ -135,12 +143,8 @@ def check_query(query: CatalogueQuery) -> _Checked:
             if sort != out.sort or not isinstance(ident, str):
                 raise ValueError
             uuid.UUID(ident)
-            if sort == "budget":
-                key = int(key)
-            else:
-                key = as_utc(datetime.fromisoformat(key))
-            out.after = (key, ident)
-        except (ValueError, TypeError, json.JSONDecodeError, binascii.Error):
+            out.after = (_cursor_key(sort, key), ident)
+        except (ValueError, TypeError, RecursionError, json.JSONDecodeError, binascii.Error):
             errors.append(FieldError("cursor", "is not a cursor from this list (with the same sort)"))
     if errors:
         raise Invalid(errors)

@@ -24,3 +24,12 @@ class SecurityHeadersMiddleware(ASGIMiddleware):
             await send(message)
 
         await next_app(scope, receive, send_with_headers)
+
+
+def content_disposition(filename: str, inline: bool = False) -> str:
+    """RFC 6266: a Latin-1-safe `filename` for old clients and the exact name, any script, in `filename*`
+    (`бюджет.pdf` downloads as `бюджет.pdf`; a quote or a line break in a name cannot break the header)."""
+    from urllib.parse import quote
+
+    fallback = "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in filename) or "download"
+    return f"{'inline' if inline else 'attachment'}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"

@@ -8,10 +8,11 @@ from typing import Annotated
 import msgspec
 
 Currency = Annotated[str, msgspec.Meta(pattern="^[A-Z]{3}$")]
+MAX_CENTS = 10**13  # a hundred billion euros: above any procurement, far below any integer overflow
 
 
 class Money(msgspec.Struct, forbid_unknown_fields=True):
-    amount: Annotated[int, msgspec.Meta(ge=0, le=10**13)]
+    amount: Annotated[int, msgspec.Meta(ge=0, le=MAX_CENTS)]
     currency: Currency = "EUR"
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Request, Response, get
 
 from marketplace.core.auth import PUBLIC, allow
+from marketplace.core.headers import content_disposition
 from marketplace.core.i18n import current_locale
 from marketplace.documents import briefs
 from marketplace.documents.services import filename, read_bytes
@@ -15,12 +16,11 @@ from marketplace.documents.tables import Document
 
 def pdf_response(document: Document, stem: str | None = None, inline: bool = True) -> Response[bytes]:
     """The stored PDF with its SHA-256 as ETag (call after your own authorisation check)."""
-    disposition = "inline" if inline else "attachment"
     return Response(
         content=read_bytes(document),
         media_type="application/pdf",
         headers={
-            "Content-Disposition": f'{disposition}; filename="{filename(document, stem)}"',
+            "Content-Disposition": content_disposition(filename(document, stem), inline=inline),
             "ETag": f'"{document.sha256}"',
             "X-Document-SHA256": document.sha256,
             "X-Document-Version": str(document.version),

@@ -15,6 +15,7 @@ from marketplace.accounts.tables import Organisation, User
 from marketplace.challenges.tables import Challenge
 from marketplace.core.auth import allow, current
 from marketplace.core.errors import DomainError, invalid
+from marketplace.core.headers import content_disposition
 from marketplace.core.i18n import current_locale
 from marketplace.core.i18n import gettext as _
 from marketplace.evaluation import schemas, services
@@ -208,4 +209,4 @@ async def report_pdf(request: Request[Any, Any, Any], challenge_id: str, stage: 
     pdf = await render_pdf_async("evaluation_report.html", current_locale.get(), reference=f"{context['challenge']['title'][:60]} · {stage}",
                                  **context)
     return Response(content=pdf, media_type="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="evaluation-report-{stage}.pdf"', "Cache-Control": "private, no-store"})
+                    headers={"Content-Disposition": content_disposition(f"evaluation-report-{stage}.pdf", inline=True), "Cache-Control": "private, no-store"})

@@ -9,6 +9,7 @@ from litestar.datastructures import UploadFile
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from marketplace.core.auth import BUYER_ROLES, SIGNED_IN, allow, current
+from marketplace.core.headers import content_disposition
 from marketplace.experiments import schemas, services, storage
 
 UPLOAD_LIMIT = storage.MAX_FILES * storage.MAX_FILE_BYTES + 1024 * 1024
@@ -65,4 +66,4 @@ class ExperimentController(Controller):
         """A deliverable's file (both parties)."""
         row, content = await services.deliverable_file(current(request), file_id)
         return Response(content, media_type=row["content_type"], headers={
-            "Content-Disposition": f'attachment; filename="{row["filename"]}"', "X-Content-Type-Options": "nosniff"})
+            "Content-Disposition": content_disposition(row["filename"]), "X-Content-Type-Options": "nosniff"})

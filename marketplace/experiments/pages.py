@@ -16,6 +16,7 @@ from litestar.response import Redirect, Template
 from marketplace.accounts.tables import Organisation
 from marketplace.core.auth import BUYER_ROLES, PUBLIC, SIGNED_IN, allow, current
 from marketplace.core.errors import DomainError, NotFound
+from marketplace.core.headers import content_disposition
 from marketplace.core.i18n import gettext as _
 from marketplace.experiments import schemas, services
 from marketplace.experiments.controllers import UPLOAD_LIMIT, read_upload
@@ -112,7 +113,7 @@ async def outcome_page(request: Request[Any, Any, Any], experiment_id: str, data
 async def file_page(request: Request[Any, Any, Any], file_id: str) -> Response[bytes]:
     row, content = await services.deliverable_file(current(request), file_id)
     return Response(content, media_type=row["content_type"], headers={
-        "Content-Disposition": f'attachment; filename="{row["filename"]}"', "X-Content-Type-Options": "nosniff"})
+        "Content-Disposition": content_disposition(row["filename"]), "X-Content-Type-Options": "nosniff"})
 
 
 async def _experiment_of(milestone_id: str) -> str:

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from marketplace.core.errors import FieldError
-from marketplace.core.money import format_money
+from marketplace.core.money import MAX_CENTS, format_money
 from marketplace.procedures.engine import FieldSpec, ProcedureTemplate, StageSpec
 
 URL_RE = re.compile(r"^https?://[^\s/$.?#].[^\s]*$", re.IGNORECASE)
@@ -20,7 +20,7 @@ def word_count(text: str) -> int:
 
 def _is_money(value: Any) -> bool:
     return (isinstance(value, dict) and set(value) <= {"amount", "currency"} and isinstance(value.get("amount"), int)
-            and not isinstance(value.get("amount"), bool) and value["amount"] >= 0 and value.get("currency", "EUR") == "EUR")
+            and not isinstance(value.get("amount"), bool) and 0 <= value["amount"] <= MAX_CENTS and value.get("currency", "EUR") == "EUR")
 
 
 def _empty(value: Any) -> bool:
@@ -70,8 +70,8 @@ def _type_errors(spec: FieldSpec, value: Any, name: str) -> list[FieldError]:
                 if key in item and not isinstance(item[key], str):
                     errors.append(FieldError(f"{where}.{key}", "must be text"))
             days = item.get("due_in_days")
-            if days is not None and (not isinstance(days, int) or isinstance(days, bool) or days <= 0):
-                errors.append(FieldError(f"{where}.due_in_days", "must be a positive whole number of days"))
+            if days is not None and (not isinstance(days, int) or isinstance(days, bool) or not 0 < days <= 3650):
+                errors.append(FieldError(f"{where}.due_in_days", "must be a whole number of days between 1 and 3650"))
         return errors
     return []
 

@@ -22,6 +22,7 @@ from marketplace.core.auth import Principal, allow, current
 from marketplace.core.clock import now, rfc3339
 from marketplace.core.db import transaction
 from marketplace.core.errors import DomainError, FieldError, NotFound, invalid
+from marketplace.core.headers import content_disposition
 from marketplace.core.i18n import gettext as _
 from marketplace.experiments import storage
 from marketplace.experiments.storage import safe_filename
@@ -136,7 +137,7 @@ class ProposalDocumentController(Controller):
         """The latest upload of a stage document (team; buyer team and assigned evaluators after the deadline)."""
         row, content = await download(current(request), proposal_id, stage, document)
         return Response(content, media_type=row["content_type"], headers={
-            "Content-Disposition": f'attachment; filename="{row["filename"]}"', "X-Content-Type-Options": "nosniff"})
+            "Content-Disposition": content_disposition(row["filename"]), "X-Content-Type-Options": "nosniff"})
 
 
 @post("/proposals/{proposal_id:str}/stages/{stage:str}/documents/{document:str}", opt=allow(*TEAM_ROLES), include_in_schema=False,

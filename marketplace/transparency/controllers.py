@@ -8,6 +8,7 @@ from typing import Any
 from litestar import Controller, Response, get
 
 from marketplace.core.auth import PUBLIC, allow
+from marketplace.core.bounds import parse_moment
 from marketplace.core.errors import invalid
 from marketplace.core.paging import page_list
 from marketplace.transparency import audit, metrics, ocds, services
@@ -15,17 +16,12 @@ from marketplace.transparency.tables import AuditEvent
 
 
 def parse_since(value: str | None) -> datetime | None:
+    """`?since=`: an ISO 8601 date or date-time (UTC when no zone is given), within the years the data can hold."""
     if not value:
         return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise invalid("since", "is not an ISO 8601 date or date-time") from None
-    if moment.tzinfo is None:
-        from datetime import UTC
-
-        moment = moment.replace(tzinfo=UTC)
-    return moment
+    if len(value) == 10:  # a date alone
+        value += "T00:00:00"
+    return parse_moment("since", value, require_zone=False)
 
 
 class OutcomesController(Controller):

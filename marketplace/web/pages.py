@@ -73,10 +73,11 @@ def convert(data: dict[str, Any], struct: type) -> Any:
 
     import msgspec
 
+    from marketplace.core.bounds import out_of_range
     from marketplace.core.errors import Invalid
 
     try:
-        return msgspec.convert(data, struct, strict=False)
+        value = msgspec.convert(data, struct, strict=False)
     except msgspec.ValidationError as exc:
         text = str(exc)
         located = re.search(r"at `\$\.?([^`]*)`", text)
@@ -87,3 +88,7 @@ def convert(data: dict[str, Any], struct: type) -> Any:
             name = (name + "." if name not in ("", "_form") else "") + (m.group(1) if m else "")
             message = "is required"
         raise Invalid([FieldError(name, message)]) from None
+    errors = out_of_range(value)
+    if errors:
+        raise Invalid(errors)
+    return value
