@@ -9,7 +9,7 @@ CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
 APP_CONFIG = AppConfig(
     app_name="awards",
     migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
-    table_classes=[tables.Award, tables.AwardMilestone, tables.Objection, tables.Contract, tables.Signature],
+    table_classes=[tables.Award, tables.AwardMilestone, tables.Objection, tables.Contract, tables.ContractNumber, tables.Signature],
     migration_dependencies=[
         "marketplace.accounts.piccolo_app",
         "marketplace.challenges.piccolo_app",

@@ -17,7 +17,7 @@ from typing import Any
 from marketplace.accounts.services import parse_id
 from marketplace.accounts.tables import Organisation
 from marketplace.awards import letters, schemas
-from marketplace.awards.tables import Award, AwardMilestone, Contract, Objection
+from marketplace.awards.tables import Award, AwardMilestone, Contract, ContractNumber, Objection
 from marketplace.challenges.tables import Challenge, ChallengeStage
 from marketplace.core.auth import Principal
 from marketplace.core.clock import as_utc, now, rfc3339
@@ -200,17 +200,33 @@ async def award_proposal(principal: Principal, challenge_id: Any, data: schemas.
                                due_date=m.due_date, deliverable=m.deliverable)
                 for i, m in enumerate(data.milestones)
             ])
-            count = await Contract.count()
             await Contract.insert(Contract(
                 award=award.id, challenge=challenge.id, buyer=challenge.buyer, company=proposal.company,
-                number=f"C-{moment.year}-{count + 1:04d}", language=data.language,
+                number=await next_contract_number(moment.year), language=data.language,
             ))
             await letters.tell_bidders(award, challenge)
     except Exception as exc:
-        if is_integrity_error(exc):  # a concurrent award took the proposal or the contract number
+        if is_integrity_error(exc):  # a concurrent award took the proposal
             raise Conflict("Another award was recorded at the same moment: reload and try again.") from None
         raise
     return await award_out(award)
+
+
+async def next_contract_number(year: int) -> str:
+    """`C-<year>-<nnnn>` from the year's counter. Call it inside the award's transaction: the counter's
+    row stays locked until the commit, so simultaneous awards get consecutive numbers, never the same."""
+    def step():  # type: ignore[no-untyped-def]
+        return ContractNumber.update({ContractNumber.last: ContractNumber.last + 1}).where(
+            ContractNumber.year == year).returning(ContractNumber.last)
+
+    taken = await step()
+    if not taken:  # the year's first contract: start after any number given before the counter existed
+        numbers = await Contract.select(Contract.number).where(Contract.number.like(f"C-{year}-%"))
+        highest = max((int(n["number"].rsplit("-", 1)[1]) for n in numbers if n["number"].rsplit("-", 1)[1].isdigit()),
+                      default=0)
+        await ContractNumber.insert(ContractNumber(year=year, last=highest)).on_conflict(action="DO NOTHING")
+        taken = await step()
+    return f"C-{year}-{taken[0]['last']:04d}"
 
 
 async def list_awards(challenge_id: Any) -> list[schemas.AwardOut]:

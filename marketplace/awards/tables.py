@@ -88,6 +88,14 @@ class Contract(Table):
     experiment_id = UUID(null=True, default=None, index=True)  # set by the experiments domain when it starts
 
 
+class ContractNumber(Table):
+    """The last contract number given out per year: taken with an update inside the award's transaction,
+    so two simultaneous awards wait for each other instead of taking the same number."""
+
+    year = Integer(primary_key=True)
+    last = Integer(default=0)
+
+
 class Signature(Table):
     """Who signed which document (by SHA-256), for which party, when and from where."""
 

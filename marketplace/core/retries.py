@@ -24,6 +24,10 @@ from marketplace.core.clock import now
 log = logging.getLogger("marketplace.retries")
 
 
+class AttemptFailed(Exception):
+    """Raised by an attempt with the reason to record as it is (e.g. "HTTP 503: ...")."""
+
+
 @dataclass(frozen=True)
 class Backoff:
     """`first`, then twice as long after each failed attempt, never more than `cap`."""
@@ -85,8 +89,12 @@ class RetryQueue:
             t.next_attempt_at: now() + self.backoff.after(row["attempts"]),  # type: ignore[attr-defined]
             t.claimed_until: None,  # type: ignore[attr-defined]
             **(values or {}),
-        }).where(t._meta.primary_key == row[t._meta.primary_key._meta.name])
+        }).where((t._meta.primary_key == row[t._meta.primary_key._meta.name]) & self.status.is_in(self._open()))
         return status
+
+    def _open(self) -> list[str]:
+        """The statuses of a row not yet done: a row the webhook or another path finished meanwhile stays finished."""
+        return [*self.ready, *([self.working] if self.working else []), *([self.retry] if self.retry else [])]
 
     async def run(self, attempt: Callable[[dict[str, Any]], Awaitable[bool]], limit: int = 50) -> int:
         """One round: claim each due row and attempt it; returns how many attempts succeeded.
@@ -108,7 +116,8 @@ class RetryQueue:
             try:
                 done += bool(await attempt(row))
             except Exception as exc:  # noqa: BLE001 - one row's error is that row's, never the round's
-                status = await self.reschedule(row, f"{type(exc).__name__}: {exc}")
+                reason = str(exc) if isinstance(exc, AttemptFailed) else f"{type(exc).__name__}: {exc}"
+                status = await self.reschedule(row, reason)
                 log.warning("%s %s: attempt %d failed (%s): %s", t._meta.tablename, row[key._meta.name], row["attempts"],
                             status, exc)
         return done

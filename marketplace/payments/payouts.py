@@ -21,6 +21,7 @@ import stripe
 from marketplace.core.clock import now, rfc3339
 from marketplace.core.db import transaction
 from marketplace.core.money import money
+from marketplace.core.retries import Backoff, RetryQueue
 from marketplace.payments import clock, gateway
 from marketplace.payments.connect import from_stripe
 from marketplace.payments.schemas import PayoutOut
@@ -46,9 +47,17 @@ OPEN = [Payout.Status.pending, Payout.Status.waiting]  # may still wait, be paid
 REVERSIBLE = [*OPEN, Payout.Status.paid]  # a transfer exists or is being made: Stripe may reverse it
 TRANSFER_ID = re.compile(r"tr_[A-Za-z0-9]{1,60}")
 
+# Due: pending or waiting, its next attempt reached, not claimed. Retried for ever (a payout is never given up
+# on for a transient cause); only Stripe's definite refusal fails it (`_wait(..., failed=True)`).
+PAYOUTS = RetryQueue(
+    table=Payout, status=Payout.status, ready=(Payout.Status.pending, Payout.Status.waiting), retry=Payout.Status.waiting,
+    failed=Payout.Status.failed, backoff=Backoff(first=timedelta(minutes=1), cap=timedelta(hours=6)), claim_for=CLAIM,
+    order_by=Payout.accepted_at,
+)
+
 
 def backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(60 * 2 ** max(attempts - 1, 0), 6 * 3600))
+    return PAYOUTS.backoff.after(attempts)
 
 
 async def create_payout(milestone: dict[str, Any], experiment: dict[str, Any], accepted_at: datetime) -> dict[str, Any]:
@@ -63,19 +72,8 @@ async def create_payout(milestone: dict[str, Any], experiment: dict[str, Any], a
     return inserted[0]
 
 
-def _due_condition(moment: datetime):
-    return (
-        Payout.status.is_in([Payout.Status.pending, Payout.Status.waiting])
-        & (Payout.next_attempt_at <= moment)
-        & (Payout.claimed_until.is_null() | (Payout.claimed_until < moment))
-    )
-
-
 async def _claim(payout_id: object) -> dict[str, Any] | None:
-    moment = now()
-    claimed = await Payout.update({Payout.claimed_until: moment + CLAIM, Payout.attempts: Payout.attempts + 1}).where(
-        (Payout.id == payout_id) & _due_condition(moment)).returning(*Payout.all_columns())
-    return claimed[0] if claimed else None
+    return await PAYOUTS.claim(payout_id)
 
 
 async def _wait(payout: dict[str, Any], reason: str, retry_in: timedelta, error: str = "", next_key: bool = False,
@@ -161,18 +159,12 @@ async def release_milestone_payout(payout: dict[str, Any]) -> str:
 
 
 async def execute_due_payouts(limit: int = 20) -> int:
-    """The worker's job: pay every due payout it can claim; returns how many were paid."""
-    due = await Payout.select(Payout.id).where(_due_condition(now())).order_by(Payout.accepted_at).limit(limit)
-    paid = 0
-    for row in due:
-        payout = await _claim(row["id"])
-        if payout is None:
-            continue
-        try:
-            paid += await release_milestone_payout(payout) == "paid"
-        except Exception:  # noqa: BLE001 - the claim expires and the same key is replayed next time
-            log.exception("payout %s: unexpected error; it will be retried with the same idempotency key", row["id"])
-    return paid
+    """The worker's job: pay every due payout it can claim; returns how many were paid. An unexpected error
+    is that payout's: it waits with the error and is retried later with the same idempotency key."""
+    async def attempt(payout: dict[str, Any]) -> bool:
+        return await release_milestone_payout(payout) == "paid"
+
+    return await PAYOUTS.run(attempt, limit)
 
 
 async def wake_waiting_payouts(organisation_id: object) -> int:

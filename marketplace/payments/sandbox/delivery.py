@@ -11,6 +11,7 @@ from datetime import timedelta
 import httpx
 
 from marketplace.core.clock import now
+from marketplace.core.retries import AttemptFailed, Backoff, RetryQueue
 from marketplace.payments import gateway, http
 from marketplace.payments.sandbox.tables import SandboxEvent
 from marketplace.settings import get_settings
@@ -25,17 +26,17 @@ def signature_header(payload: str, secret: str, timestamp: int) -> str:
     return f"t={timestamp},v1={digest}"
 
 
+DELIVERIES = RetryQueue(
+    table=SandboxEvent, status=SandboxEvent.delivery, ready=(SandboxEvent.Delivery.pending,),
+    working=SandboxEvent.Delivery.delivering, failed=SandboxEvent.Delivery.failed,
+    # 10 s, 20 s, 40 s, ... capped at one hour (Stripe retries for days; the sandbox is quicker)
+    backoff=Backoff(first=timedelta(seconds=10), cap=timedelta(hours=1)),
+    claim_for=timedelta(seconds=CLAIM_SECONDS), max_attempts=MAX_ATTEMPTS, order_by=SandboxEvent.created_at,
+)
+
+
 def retry_delay(attempts: int) -> timedelta:
-    """10 s, 20 s, 40 s, ... capped at one hour (Stripe retries for days; the sandbox is quicker)."""
-    return timedelta(seconds=min(10 * 2 ** max(attempts - 1, 0), 3600))
-
-
-def _due():
-    moment = now()
-    return (
-        ((SandboxEvent.delivery == SandboxEvent.Delivery.pending) & (SandboxEvent.next_attempt_at <= moment))
-        | ((SandboxEvent.delivery == SandboxEvent.Delivery.delivering) & (SandboxEvent.claimed_until < moment))
-    )
+    return DELIVERIES.backoff.after(attempts)
 
 
 async def deliver_sandbox_events(limit: int = 50) -> int:
@@ -43,38 +44,23 @@ async def deliver_sandbox_events(limit: int = 50) -> int:
     settings = get_settings()
     if settings.stripe_api_key:
         return 0  # real Stripe sends its own events
-    due = await SandboxEvent.select(SandboxEvent.id).where(_due()).order_by(SandboxEvent.created_at).limit(limit)
     url = f"{settings.base_url}/api/v1/webhooks/stripe"
     secret = gateway.webhook_secret() or ""
-    delivered = 0
     async with http.async_client() as client:
-        for row in due:
-            claimed = await SandboxEvent.update({
-                SandboxEvent.delivery: SandboxEvent.Delivery.delivering,
-                SandboxEvent.claimed_until: now() + timedelta(seconds=CLAIM_SECONDS),
-            }).where((SandboxEvent.id == row["id"]) & _due()).returning(SandboxEvent.data, SandboxEvent.attempts)
-            if not claimed:
-                continue
-            payload, attempts = claimed[0]["data"], claimed[0]["attempts"] + 1
+        async def attempt(event: dict) -> bool:
+            payload = event["data"]
             headers = {"Content-Type": "application/json",
                        "Stripe-Signature": signature_header(payload, secret, int(now().timestamp()))}
-            error = ""
             try:
                 response = await client.post(url, content=payload.encode(), headers=headers)
-                if response.status_code >= 300:
-                    error = f"HTTP {response.status_code}: {response.text[:500]}"
             except httpx.HTTPError as exc:
-                error = f"{type(exc).__name__}: {exc}"
-            if error:
-                log.warning("sandbox webhook %s failed (attempt %d): %s", row["id"], attempts, error)
-            else:
-                delivered += 1
+                raise AttemptFailed(f"{type(exc).__name__}: {exc}") from exc
+            if response.status_code >= 300:
+                raise AttemptFailed(f"HTTP {response.status_code}: {response.text[:500]}")
             await SandboxEvent.update({
-                SandboxEvent.delivery: (SandboxEvent.Delivery.delivered if not error else
-                                        SandboxEvent.Delivery.failed if attempts >= MAX_ATTEMPTS else SandboxEvent.Delivery.pending),
-                SandboxEvent.attempts: attempts,
-                SandboxEvent.last_error: error,
-                SandboxEvent.next_attempt_at: now() + retry_delay(attempts),
+                SandboxEvent.delivery: SandboxEvent.Delivery.delivered, SandboxEvent.last_error: "",
                 SandboxEvent.claimed_until: None,
-            }).where(SandboxEvent.id == row["id"])
-    return delivered
+            }).where(SandboxEvent.id == event["id"])
+            return True
+
+        return await DELIVERIES.run(attempt, limit)
