@@ -55,10 +55,9 @@ async def test_anonymous_callers_get_401_unless_the_endpoint_is_public(client, m
         assert response.json()["status"] == 401
 
 
-@pytest.mark.parametrize(("method", "path", "allow"), ENDPOINTS, ids=[f"{m} {p}" for m, p, _ in ENDPOINTS])
-async def test_a_bogus_bearer_token_is_401_too(client, method, path, allow):
-    if allow == "public":
-        pytest.skip("public")
+@pytest.mark.parametrize(("method", "path"), [(m, p) for m, p, allow in ENDPOINTS if allow != "public"],
+                         ids=[f"{m} {p}" for m, p, allow in ENDPOINTS if allow != "public"])
+async def test_a_bogus_bearer_token_is_401_too(client, method, path):
     kwargs = {"json": {}} if method in ("POST", "PUT", "PATCH") else {}
     response = await client.request(method, concrete(path), headers={"Authorization": "Bearer not-a-token"}, **kwargs)
     assert response.status_code == 401

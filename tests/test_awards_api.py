@@ -12,7 +12,7 @@ from marketplace.documents.services import read_bytes
 from marketplace.documents.tables import Document
 from marketplace.mail.tables import Notification, OutboxMessage
 from marketplace.proposals.tables import Proposal
-from tests.factories import make_org, make_user, token_for
+from tests.factories import make_user, token_for
 from tests.factories_contracts import award_body, make_award_setting, make_decided_proposal, pdf_text
 
 
@@ -180,9 +180,12 @@ async def test_public_award_views_do_not_need_a_login(client):
     s = await make_award_setting()
     award = (await client.post(f"/api/v1/challenges/{s.challenge.id}/awards", json=award_body(s.winner),
                                headers=await token_for(s.officer))).json()
-    assert (await client.get(f"/api/v1/awards/{award['id']}")).status_code == 200
-    assert (await client.get("/api/v1/awards/nope")).status_code == 404
-    assert (await make_org("company")) is not None
+    public = await client.get(f"/api/v1/awards/{award['id']}")
+    assert public.status_code == 200
+    assert public.json() == award, "anyone sees the award as its officer saw it"
+    assert public.json()["company"]["name"] == "TriageVoice BV" and public.json()["amount"] == {"amount": 2_000_000, "currency": "EUR"}
+    missing = await client.get("/api/v1/awards/nope")
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith("application/problem+json")
 
 
 async def test_a_double_click_awards_once(client):

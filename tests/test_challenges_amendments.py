@@ -1,13 +1,11 @@
 """Amending a published challenge: new public versions, deadlines only later, followers and bidders told."""
 
-import sys
-import types
 from datetime import timedelta
 
 from marketplace.challenges.tables import Challenge, ChallengeStage, ChallengeVersion
 from marketplace.core.clock import as_utc, rfc3339
 from marketplace.mail.tables import Notification, OutboxMessage
-from tests.factories import make_org, make_user, token_for
+from tests.factories import make_user, token_for
 from tests.factories_challenges import make_buyer_team, make_challenge
 
 
@@ -36,26 +34,23 @@ async def test_amendment_creates_a_public_version_and_tells_followers(client):
     assert await OutboxMessage.count().where((OutboxMessage.to_address == follower.email) & (OutboxMessage.kind == "challenge_amended")) == 1
 
 
-async def test_companies_with_proposals_are_told(client, monkeypatch):
+async def test_a_bidder_with_a_proposal_is_told_of_an_amendment_and_a_withdrawn_one_is_not(client):
     team = await make_buyer_team()
     challenge = await make_challenge(team.org)
-    bidder_org = await make_org("company")
-    bidder = await make_user("company_member", org=bidder_org)
-
-    async def companies_with_proposals(challenge_id):
-        return [bidder_org.id]
-
-    try:
-        import marketplace.proposals.services as proposals_services
-        monkeypatch.setattr(proposals_services, "companies_with_proposals", companies_with_proposals)
-    except ImportError:
-        fake = types.ModuleType("marketplace.proposals.services")
-        fake.companies_with_proposals = companies_with_proposals
-        monkeypatch.setitem(sys.modules, "marketplace.proposals.services", fake)
+    bidder = await make_user("company_member", locale="fr")
+    withdrawn = await make_user("company_member")
+    started = await client.post(f"/api/v1/challenges/{challenge.id}/proposals", headers=await token_for(bidder))
+    assert started.status_code == 201, started.text
+    gone = await client.post(f"/api/v1/challenges/{challenge.id}/proposals", headers=await token_for(withdrawn))
+    assert (await client.post(f"/api/v1/proposals/{gone.json()['id']}/withdraw", headers=await token_for(withdrawn))).status_code == 200
     response = await client.patch(f"/api/v1/challenges/{challenge.id}", headers=await token_for(team.officer),
                                   json={"constraints": "Data stays in Belgium.", "change_note": "Data location."})
     assert response.status_code == 200, response.text
-    assert await OutboxMessage.count().where(OutboxMessage.to_address == bidder.email) == 1
+    told = await OutboxMessage.select().where(OutboxMessage.to_address == bidder.email)
+    assert [m["kind"] for m in told] == ["challenge_amended"]
+    assert "Data location." in told[0]["body_text"]
+    assert await Notification.count().where((Notification.user == bidder.id) & (Notification.kind == "challenge_amended")) == 1
+    assert await OutboxMessage.count().where(OutboxMessage.to_address == withdrawn.email) == 0
 
 
 async def test_bad_amendments_change_nothing(client, override_settings):

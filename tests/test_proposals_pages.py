@@ -3,12 +3,13 @@ form, an evaluator's declaration and scoring form, and the evaluation report (pa
 
 import re
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import httpx
 import time_machine
 
 from marketplace.challenges.tables import ChallengeStage
+from marketplace.evaluation.tables import Score
 from marketplace.mail.tables import OutboxMessage
 from tests.factories import csrf_token, make_org, make_user, signed_in_client
 from tests.factories_proposals import make_buyer_team, make_open_challenge, stage_row
@@ -134,7 +135,10 @@ async def test_an_evaluator_declares_then_scores_through_the_pages(app):
         async with browser(app, team["civil_servant"]) as c:
             board = await c.get(f"/challenges/{challenge.id}/board?stage=expression_of_interest")
             assert "1 of 1 proposals scored" in board.text and "80.0" in board.text  # 40*.8 + 30*.6 + 30*1
-        assert timedelta(0) == timedelta(0)
+        scores = await Score.select(Score.criterion, Score.value, Score.justification, Score.evaluator).where(Score.proposal == pid)
+        assert sorted((r["criterion"], r["value"], r["justification"]) for r in scores) == [
+            ("novelty", 3, "Known idea."), ("relevance", 4, "Fits."), ("team", 5, "Strong.")]
+        assert {r["evaluator"] for r in scores} == {ines.id}
 
 
 async def test_the_board_says_what_each_stage_status_means_and_leads_to_the_award(app):
