@@ -10,10 +10,11 @@ from litestar.params import Body
 from litestar.response import Template
 
 from marketplace.challenges.pages import parse_time
-from marketplace.cocreation import questionnaires, schemas, services
-from marketplace.core.auth import allow, current
+from marketplace.cocreation import experiments, questionnaires, schemas, services
+from marketplace.core.auth import BUYER_ROLES, PUBLIC, allow, current
 from marketplace.core.errors import DomainError, NotFound
 from marketplace.core.i18n import gettext as _
+from marketplace.experiments.pages import EXPERIMENT_SECTIONS, RESULT_SECTIONS
 from marketplace.web.pages import errors_by_field, form_text, page, see_other
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -28,7 +29,7 @@ def _organisation(request: Request[Any, Any, Any]) -> str:
 
 def _questionnaire(questionnaire_id: str) -> questionnaires.Questionnaire:
     q = questionnaires.get(questionnaire_id)
-    if q is None:
+    if q is None or q.audience != "public_body":
         raise NotFound("questionnaire")
     return q
 
@@ -39,7 +40,7 @@ async def readiness_page(request: Request[Any, Any, Any]) -> Template:
     org = _organisation(request)
     rows = await services.history(current(request), org)
     sections = []
-    for q in questionnaires.all_questionnaires().values():
+    for q in questionnaires.for_public_bodies():
         mine = [r for r in rows if r["questionnaire"] == q.id]
         sections.append({"q": services.questionnaire_out(q), "checks": [await services.self_check_out(r, compared=None) for r in mine]})
     return page(request, "cocreation/readiness.html", sections=sections, parse_time=parse_time)
@@ -78,4 +79,109 @@ async def result_page(request: Request[Any, Any, Any], check_id: str) -> Templat
                 compare_from=services.COMPARE_FROM, parse_time=parse_time)
 
 
-ROUTES = [readiness_page, questionnaire_page, answer_page, result_page]
+# --- around an experiment: the co-creation review and the right to challenge a rule ---------------
+
+PARTY_ROLES = (*BUYER_ROLES, "company_member")
+
+
+async def _experiment_section(row: dict[str, Any], principal: Any) -> tuple[str, dict[str, Any]] | None:
+    party = experiments.party_of(principal, row) if principal else None
+    if party is None:
+        return None
+    reviews = await experiments.reviews_for(principal, row["id"])
+    return "cocreation/_experiment.html", {
+        "experiment_id": str(row["id"]), "finished": row["status"] == "finished", "running": row["status"] == "running",
+        "reviews": reviews, "reviewed": any(r.party == party for r in reviews.items), "party": party,
+        "review_form": services.questionnaire_out(questionnaires.get(experiments.REVIEW)),
+        "requests": await experiments.rule_challenges(row["id"]), "form": {}, "errors": {},
+    }
+
+
+async def _result_section(row: dict[str, Any], _principal: Any) -> tuple[str, dict[str, Any]] | None:
+    reviews = await experiments.public_reviews(row["id"])
+    requests = await experiments.rule_challenges(row["id"], decided_only=True)
+    if not reviews and not requests:
+        return None
+    return "cocreation/_result.html", {"reviews": reviews, "requests": requests}
+
+
+if _experiment_section not in EXPERIMENT_SECTIONS:
+    EXPERIMENT_SECTIONS.append(_experiment_section)
+if _result_section not in RESULT_SECTIONS:
+    RESULT_SECTIONS.append(_result_section)
+
+
+def _back(experiment_id: str, anchor: str, notice: str) -> Any:
+    return see_other(f"/experiments/{experiment_id}", notice)
+
+
+@post("/experiments/{experiment_id:str}/co-creation-review", opt=allow(*PARTY_ROLES), include_in_schema=False)
+async def review_page(request: Request[Any, Any, Any], experiment_id: str, data: Form) -> Any:
+    q = questionnaires.get(experiments.REVIEW)
+    answers = {x.key: int(v) for x in q.questions if (v := form_text(data, x.key, 2)).isdigit() and 1 <= int(v) <= 5}
+    try:
+        await experiments.submit_review(current(request), experiment_id,
+                                        schemas.ReviewIn(answers=answers, comment=form_text(data, "comment", 5000)))
+    except DomainError as exc:
+        return see_other(f"/experiments/{experiment_id}", _("Answer every statement to send your review.")
+                         if exc.status == 422 else errors_by_field(exc).get("_form") or next(iter(errors_by_field(exc).values())))
+    return _back(experiment_id, "co-creation-review", _("Thank you: your review is saved."))
+
+
+@post("/experiments/{experiment_id:str}/right-to-challenge", opt=allow(*PARTY_ROLES), include_in_schema=False)
+async def rule_challenge_page(request: Request[Any, Any, Any], experiment_id: str, data: Form) -> Any:
+    form = {k: form_text(data, k, 5000) for k in ("rule", "reason", "safeguards", "duration_days", "authority_name",
+                                                    "authority_email")}
+    from marketplace.web.pages import convert
+
+    try:
+        payload = convert({"rule": form["rule"], "reason": form["reason"], "safeguards": form["safeguards"],
+                           "duration_days": form["duration_days"] or "0",
+                           "authority": {"name": form["authority_name"], "email": form["authority_email"]}},
+                          schemas.RuleChallengeIn)
+        await experiments.request_rule_challenge(current(request), experiment_id, payload)
+    except DomainError as exc:
+        errors = {k.replace("authority.", "authority_"): v for k, v in errors_by_field(exc).items()}
+        principal = current(request)
+        from marketplace.experiments.pages import experiment_page_context
+
+        context = await experiment_page_context(request, principal, experiment_id)
+        for i, (name, section) in enumerate(context["sections"]):
+            if name == "cocreation/_experiment.html":
+                context["sections"][i] = (name, {**section, "form": form, "errors": errors})
+        return page(request, "experiments/experiment.html", status_code=exc.status, **context)
+    return _back(experiment_id, "right-to-challenge", _("Your request was sent to the authority."))
+
+
+@get("/right-to-challenge/{request_id:str}/decide", opt=allow(PUBLIC), include_in_schema=False)
+async def decide_form(request: Request[Any, Any, Any], request_id: str, token: str = "") -> Template:
+    """The named authority's page, reached by the single-use link of its e-mail."""
+    row, experiment = await experiments.request_for_authority(request_id, token)
+    return page(request, "cocreation/decide.html", r=experiments.rule_out(row), experiment=experiment, token=token)
+
+
+@post("/right-to-challenge/{request_id:str}/decide", opt=allow(PUBLIC), include_in_schema=False)
+async def decide_page(request: Request[Any, Any, Any], request_id: str, data: Form) -> Any:
+    token = form_text(data, "token", 200)
+    form = {k: form_text(data, k, 5000) for k in ("decision", "reasons", "decided_by")}
+    try:
+        from marketplace.web.pages import convert
+
+        await experiments.decide_rule_challenge(request_id, convert({**form, "token": token}, schemas.RuleDecisionIn))
+    except DomainError as exc:
+        row, experiment = await experiments.request_for_authority(request_id, token)
+        return page(request, "cocreation/decide.html", status_code=exc.status, r=experiments.rule_out(row),
+                    experiment=experiment, token=token, form=form, errors=errors_by_field(exc))
+    row, experiment = await experiments.request_for_authority(request_id, token)
+    return page(request, "cocreation/decide.html", r=experiments.rule_out(row), experiment=experiment, token=token)
+
+
+@post("/right-to-challenge/{request_id:str}/outcome", opt=allow(*PARTY_ROLES), include_in_schema=False)
+async def rule_outcome_page(request: Request[Any, Any, Any], request_id: str, data: Form) -> Any:
+    out = await experiments.record_rule_outcome(current(request), request_id,
+                                                schemas.RuleOutcomeIn(note=form_text(data, "note", 5000) or " "))
+    return _back(out.experiment_id, "right-to-challenge", _("What came of the request is recorded."))
+
+
+ROUTES = [readiness_page, questionnaire_page, answer_page, result_page, review_page, rule_challenge_page, decide_form,
+          decide_page, rule_outcome_page]

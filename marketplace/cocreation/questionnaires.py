@@ -55,6 +55,7 @@ class Questionnaire:
     dimensions: tuple[Dimension, ...]
     questions: tuple[Question, ...]
     subject: Text | None  # asks which service the answers are about (Co-Serve)
+    audience: str = "public_body"  # who answers: a public body about itself, or the parties of an "experiment"
 
 
 def _text(raw: Any, where: str) -> Text:
@@ -83,7 +84,8 @@ def parse(path: Path) -> Questionnaire:
         id=raw["id"], version=int(raw.get("version", 1)), title=_text(raw.get("title"), f"{name}: title"),
         intro=_text(raw.get("intro"), f"{name}: intro"), scale={lang: tuple(scale[lang]) for lang in LOCALES},
         weak_below=int(raw.get("weak_below", 60)), dimensions=dimensions, questions=tuple(questions),
-        subject=_text(raw["subject"], f"{name}: subject") if "subject" in raw else None)
+        subject=_text(raw["subject"], f"{name}: subject") if "subject" in raw else None,
+        audience=raw.get("audience", "public_body"))
 
 
 @cache
@@ -97,6 +99,11 @@ def all_questionnaires() -> dict[str, Questionnaire]:
 
 def get(questionnaire_id: str) -> Questionnaire | None:
     return all_questionnaires().get(questionnaire_id)
+
+
+def for_public_bodies() -> list[Questionnaire]:
+    """The self-checks a public body answers about itself."""
+    return [q for q in all_questionnaires().values() if q.audience == "public_body"]
 
 
 def score(q: Questionnaire, answers: dict[str, int]) -> dict[str, int]:

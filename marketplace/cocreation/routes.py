@@ -1,4 +1,4 @@
-from marketplace.cocreation.controllers import ReadinessController
+from marketplace.cocreation.controllers import ExperimentCoCreationController, ReadinessController
 from marketplace.cocreation.pages import ROUTES as PAGES
 
-ROUTES = [ReadinessController, *PAGES]
+ROUTES = [ReadinessController, ExperimentCoCreationController, *PAGES]

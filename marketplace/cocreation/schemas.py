@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -78,4 +78,73 @@ class QuestionnaireOut(msgspec.Struct):
 
 class QuestionnairePage(msgspec.Struct):
     items: list[QuestionnaireOut]
+    next_cursor: str | None
+
+
+class ReviewIn(msgspec.Struct, forbid_unknown_fields=True):
+    answers: dict[Annotated[str, msgspec.Meta(max_length=60)], Annotated[int, msgspec.Meta(ge=1, le=5)]]
+    comment: Annotated[str, msgspec.Meta(max_length=5000)] = ""  # what to do differently
+
+
+class ReviewOut(msgspec.Struct):
+    id: str
+    experiment_id: str
+    party: str  # "buyer" or "company"
+    organisation: str
+    total: int
+    dimensions: list[DimensionScore]
+    answers: dict[str, int]
+    comment: str
+    reviewed_at: str
+
+
+class ReviewPage(msgspec.Struct):
+    items: list[ReviewOut]
+    next_cursor: str | None
+    waiting_for: str | None  # the party whose review is still missing (its answers stay hidden until then)
+
+
+class Authority(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    email: Annotated[str, msgspec.Meta(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+
+
+class RuleChallengeIn(msgspec.Struct, forbid_unknown_fields=True):
+    rule: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=5000)]
+    safeguards: Annotated[str, msgspec.Meta(min_length=1, max_length=5000)]
+    duration_days: Annotated[int, msgspec.Meta(ge=1, le=730)]
+    authority: Authority
+
+
+class RuleDecisionIn(msgspec.Struct, forbid_unknown_fields=True):
+    token: Annotated[str, msgspec.Meta(min_length=10, max_length=200)]
+    decision: Literal["granted", "refused"]
+    reasons: Annotated[str, msgspec.Meta(min_length=1, max_length=5000)]
+    decided_by: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class RuleOutcomeIn(msgspec.Struct, forbid_unknown_fields=True):
+    note: Annotated[str, msgspec.Meta(min_length=1, max_length=5000)]
+
+
+class RuleChallengeOut(msgspec.Struct):
+    id: str
+    experiment_id: str
+    party: str
+    rule: str
+    reason: str
+    safeguards: str
+    duration_days: int
+    authority_name: str
+    status: str
+    decision_reasons: str
+    decided_by: str
+    decided_at: str | None
+    outcome_note: str
+    requested_at: str
+
+
+class RuleChallengePage(msgspec.Struct):
+    items: list[RuleChallengeOut]
     next_cursor: str | None

@@ -52,19 +52,35 @@ async def my_experiments(request: Request[Any, Any, Any]) -> Template:
     return page(request, "experiments/list.html", experiments=rows)
 
 
-@get("/experiments/{experiment_id:str}", opt=allow(SIGNED_IN), include_in_schema=False)
-async def experiment_page(request: Request[Any, Any, Any], experiment_id: str) -> Template:
-    principal = current(request)
+# Sections that domains built on experiments add to the experiment page and to the public result card
+# (co-creation reviews, right-to-challenge requests): `async fn(experiment row, principal or None)`
+# returning `(template name, context)` or None. Experiments stays unaware of who adds what.
+EXPERIMENT_SECTIONS: list[Any] = []
+RESULT_SECTIONS: list[Any] = []
+
+
+async def sections_for(registry: list[Any], row: dict[str, Any], principal: Any) -> list[tuple[str, dict[str, Any]]]:
+    found = [await section(row, principal) for section in registry]
+    return [s for s in found if s]
+
+
+async def experiment_page_context(request: Request[Any, Any, Any], principal: Any, experiment_id: str) -> dict[str, Any]:
+    """Everything the experiment page shows (also for re-rendering it after a failed form post)."""
     row = await services.visible_experiment(principal, experiment_id)
     experiment = await services.experiment_out(row["id"])
     account = await account_for(row["company"])
-    return page(
-        request, "experiments/experiment.html", experiment=experiment,
-        is_company=services.is_company(principal, row),
+    return dict(
+        experiment=experiment, is_company=services.is_company(principal, row),
         can_review=principal.has_role(*services.REVIEWER_ROLES, organisation_id=str(row["buyer"])),
         can_decide=principal.has_role("civil_servant", organisation_id=str(row["buyer"])),
         payouts_enabled=bool(account and account["payouts_enabled"]), account_started=account is not None, as_date=as_date,
+        sections=await sections_for(EXPERIMENT_SECTIONS, row, principal),
     )
+
+
+@get("/experiments/{experiment_id:str}", opt=allow(SIGNED_IN), include_in_schema=False)
+async def experiment_page(request: Request[Any, Any, Any], experiment_id: str) -> Template:
+    return page(request, "experiments/experiment.html", **await experiment_page_context(request, current(request), experiment_id))
 
 
 @post("/experiments/milestones/{milestone_id:str}/deliverables", opt=allow("company_member"), include_in_schema=False,
@@ -152,7 +168,7 @@ async def result_card(request: Request[Any, Any, Any], result_id: str) -> Templa
     accepted = sum(m.amount.amount for m in experiment.milestones if m.status == "accepted")
     buyer = await Organisation.select(Organisation.name).where(Organisation.id == row["buyer"]).first()
     return page(request, "experiments/result.html", experiment=experiment, paid_cents=paid, accepted_cents=accepted,
-                buyer_name=buyer["name"] if buyer else "")
+                buyer_name=buyer["name"] if buyer else "", sections=await sections_for(RESULT_SECTIONS, row, None))
 
 
 ROUTES = [my_experiments, experiment_page, deliver_page, review_page, outcome_page, file_page, results, result_card]

@@ -55,9 +55,9 @@ async def _company_of_the_sweep(ctx: Any) -> str:
 
 
 async def _questionnaires(ctx: Any) -> list[str]:
-    from marketplace.cocreation.questionnaires import all_questionnaires
+    from marketplace.cocreation.questionnaires import for_public_bodies
 
-    return sorted(all_questionnaires())
+    return sorted(q.id for q in for_public_bodies())
 
 
 # A parameter `<thing>_id` takes ids from the table `<thing>`, `<thing>s` or `..._<thing>`, or from the
