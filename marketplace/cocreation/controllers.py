@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.status_codes import HTTP_201_CREATED
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from marketplace.cocreation import experiments, questionnaires, schemas, services
+from marketplace.challenges.services import TEAM_ROLES
+from marketplace.cocreation import experiments, painpoints, questionnaires, schemas, services
 from marketplace.core.auth import BUYER_ROLES, PUBLIC, SIGNED_IN, allow, current
 from marketplace.core.paging import page_list
 
@@ -87,3 +88,55 @@ class ExperimentCoCreationController(Controller):
     async def outcome(self, request: Request[Any, Any, Any], request_id: str, data: schemas.RuleOutcomeIn) -> schemas.RuleChallengeOut:
         """What came of a decided request (either party), published with the result card."""
         return await experiments.record_rule_outcome(current(request), request_id, data)
+
+
+def _ip(request: Request[Any, Any, Any]) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+class PainPointController(Controller):
+    path = "/api/v1"
+    tags = ["co-creation"]
+
+    @post("/challenges/{challenge_id:str}/pain-point-call", opt=allow(*TEAM_ROLES), status_code=HTTP_201_CREATED)
+    async def open_call(self, request: Request[Any, Any, Any], challenge_id: str, data: schemas.PainPointCallIn) -> dict[str, Any]:
+        """The buyer team opens a public call for pain points along the service's user journey (`steps`) and ideas."""
+        return await painpoints.open_call(current(request), challenge_id, data.intro, data.steps, data.closes_at)
+
+    @get("/challenges/{challenge_id:str}/pain-point-call", opt=allow(PUBLIC))
+    async def read_call(self, challenge_id: str) -> dict[str, Any]:
+        """The call: its introduction, the journey's steps, until when it is open, and the visible entries."""
+        call, entries = await painpoints.public_entries(challenge_id)
+        return {**call, "entries": entries}
+
+    @post("/challenges/{challenge_id:str}/pain-points", opt=allow(PUBLIC), status_code=HTTP_201_CREATED)
+    async def add(self, request: Request[Any, Any, Any], challenge_id: str, data: schemas.PainPointIn) -> dict[str, Any]:
+        """Anyone, signed in or not, says where the service fails them (`step`) or proposes an `idea`.
+        Limited per sender (429 with Retry-After)."""
+        return await painpoints.submit(challenge_id, request.scope.get("user"), _ip(request), data.kind, data.step, data.text,
+                                       data.name, data.consent_to_quote)
+
+    @get("/challenges/{challenge_id:str}/pain-points", opt=allow(*TEAM_ROLES))
+    async def team_view(self, request: Request[Any, Any, Any], challenge_id: str) -> dict[str, Any]:
+        """For the buyer team: every entry (hidden ones too) grouped by journey step, most supported first, and the ideas."""
+        return await painpoints.team_entries(current(request), challenge_id)
+
+    @post("/pain-points/{entry_id:str}/support", opt=allow(PUBLIC), status_code=HTTP_200_OK)
+    async def support(self, request: Request[Any, Any, Any], entry_id: str) -> dict[str, Any]:
+        """Support an entry (once per person or sender)."""
+        return await painpoints.support(entry_id, request.scope.get("user"), _ip(request))
+
+    @post("/pain-points/{entry_id:str}/hide", opt=allow(*TEAM_ROLES), status_code=HTTP_200_OK)
+    async def hide(self, request: Request[Any, Any, Any], entry_id: str, data: schemas.HideIn) -> dict[str, Any]:
+        """Hide an abusive entry from the public (kept, with the reason, for the record)."""
+        return await painpoints.hide(current(request), entry_id, data.reason)
+
+    @post("/pain-points/{entry_id:str}/report-back", opt=allow(*TEAM_ROLES), status_code=HTTP_200_OK)
+    async def report_back(self, request: Request[Any, Any, Any], entry_id: str, data: schemas.ReportBackIn) -> dict[str, Any]:
+        """What became of an entry: used, merged, or not taken up (with a reason); public once the call closes."""
+        return await painpoints.report_back(current(request), entry_id, data.response, data.reason)
+
+    @post("/pain-points/{entry_id:str}/quote", opt=allow(*TEAM_ROLES), status_code=HTTP_200_OK)
+    async def quote(self, request: Request[Any, Any, Any], entry_id: str) -> dict[str, Any]:
+        """Quote an entry whose author consented in the draft's problem statement."""
+        return await painpoints.quote(current(request), entry_id)

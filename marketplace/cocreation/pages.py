@@ -10,7 +10,8 @@ from litestar.params import Body
 from litestar.response import Template
 
 from marketplace.challenges.pages import parse_time
-from marketplace.cocreation import experiments, questionnaires, schemas, services
+from marketplace.challenges.services import TEAM_ROLES, team_row
+from marketplace.cocreation import experiments, painpoints, questionnaires, schemas, services
 from marketplace.core.auth import BUYER_ROLES, PUBLIC, allow, current
 from marketplace.core.errors import DomainError, NotFound
 from marketplace.core.i18n import gettext as _
@@ -185,3 +186,97 @@ async def rule_outcome_page(request: Request[Any, Any, Any], request_id: str, da
 
 ROUTES = [readiness_page, questionnaire_page, answer_page, result_page, review_page, rule_challenge_page, decide_form,
           decide_page, rule_outcome_page]
+
+
+# --- citizens' pain points ---------------------------------------------------------------------
+
+async def _public_call(challenge_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    return await painpoints.public_entries(challenge_id)
+
+
+@get("/challenges/{challenge_id:str}/pain-points", opt=allow(PUBLIC), include_in_schema=False)
+async def pain_points_page(request: Request[Any, Any, Any], challenge_id: str) -> Template:
+    """The public call: where does the service fail you, along its user journey? Ideas welcome."""
+    call, entries = await _public_call(challenge_id)
+    return page(request, "cocreation/pain_points.html", call=call, entries=entries, parse_time=parse_time)
+
+
+@post("/challenges/{challenge_id:str}/pain-points", opt=allow(PUBLIC), include_in_schema=False)
+async def add_pain_point_page(request: Request[Any, Any, Any], challenge_id: str, data: Form) -> Any:
+    form = {k: form_text(data, k, 3000) for k in ("kind", "step", "text", "name")}
+    consent = form_text(data, "consent_to_quote", 5) == "yes"
+    ip = request.client.host if request.client else "unknown"
+    try:
+        await painpoints.submit(challenge_id, request.scope.get("user"), ip, form["kind"] or "pain_point", form["step"],
+                                form["text"], form["name"], consent)
+    except DomainError as exc:
+        call, entries = await _public_call(challenge_id)
+        return page(request, "cocreation/pain_points.html", status_code=exc.status, call=call, entries=entries,
+                    form={**form, "consent_to_quote": "yes" if consent else ""}, errors=errors_by_field(exc),
+                    parse_time=parse_time)
+    return see_other(f"/challenges/{challenge_id}/pain-points", _("Thank you: your contribution is published."))
+
+
+@post("/pain-points/{entry_id:str}/support", opt=allow(PUBLIC), include_in_schema=False)
+async def support_page(request: Request[Any, Any, Any], entry_id: str, data: Form) -> Any:
+    challenge_id = form_text(data, "challenge_id", 40)
+    ip = request.client.host if request.client else "unknown"
+    try:
+        await painpoints.support(entry_id, request.scope.get("user"), ip)
+    except DomainError as exc:
+        return see_other(f"/challenges/{challenge_id}/pain-points", errors_by_field(exc).get("_form") or _("Not counted."))
+    return see_other(f"/challenges/{challenge_id}/pain-points", _("Your support is counted."))
+
+
+@get("/challenges/{challenge_id:str}/pain-points/manage", opt=allow(*TEAM_ROLES), include_in_schema=False)
+async def manage_pain_points_page(request: Request[Any, Any, Any], challenge_id: str) -> Template:
+    """For the buyer team: open the call, then read the entries by journey step and support; hide, answer, quote."""
+    row = await team_row(current(request), challenge_id)
+    try:
+        grouped = await painpoints.team_entries(current(request), challenge_id)
+    except NotFound:
+        grouped = None
+    return page(request, "cocreation/manage_pain_points.html", c=row, grouped=grouped, parse_time=parse_time)
+
+
+@post("/challenges/{challenge_id:str}/pain-points/open", opt=allow(*TEAM_ROLES), include_in_schema=False)
+async def open_call_page(request: Request[Any, Any, Any], challenge_id: str, data: Form) -> Any:
+    from datetime import timedelta
+
+    from marketplace.core.clock import now
+
+    form = {k: form_text(data, k, 3000) for k in ("intro", "steps", "days")}
+    steps = [s.strip() for s in form["steps"].splitlines() if s.strip()]
+    days = int(form["days"]) if form["days"].isdigit() else 0
+    try:
+        if not 1 <= days <= 365:
+            from marketplace.core.errors import invalid
+
+            raise invalid("days", _("Give a number of days between 1 and 365."))
+        await painpoints.open_call(current(request), challenge_id, form["intro"], steps, now() + timedelta(days=days))
+    except DomainError as exc:
+        row = await team_row(current(request), challenge_id)
+        return page(request, "cocreation/manage_pain_points.html", status_code=exc.status, c=row, grouped=None, form=form,
+                    errors=errors_by_field(exc), parse_time=parse_time)
+    return see_other(f"/challenges/{challenge_id}/pain-points/manage", _("The call is open: share its link with the people who use the service."))
+
+
+@post("/pain-points/{entry_id:str}/manage", opt=allow(*TEAM_ROLES), include_in_schema=False)
+async def manage_entry_page(request: Request[Any, Any, Any], entry_id: str, data: Form) -> Any:
+    action = form_text(data, "action", 20)
+    challenge_id = form_text(data, "challenge_id", 40)
+    principal = current(request)
+    try:
+        if action == "hide":
+            await painpoints.hide(principal, entry_id, form_text(data, "reason", 1000))
+        elif action == "quote":
+            await painpoints.quote(principal, entry_id)
+        else:
+            await painpoints.report_back(principal, entry_id, form_text(data, "response", 20), form_text(data, "reason", 2000))
+    except DomainError as exc:
+        errors = errors_by_field(exc)
+        return see_other(f"/challenges/{challenge_id}/pain-points/manage", errors.get("_form") or next(iter(errors.values())))
+    return see_other(f"/challenges/{challenge_id}/pain-points/manage", _("Saved."))
+
+
+ROUTES += [pain_points_page, add_pain_point_page, support_page, manage_pain_points_page, open_call_page, manage_entry_page]

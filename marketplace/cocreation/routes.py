@@ -1,4 +1,8 @@
-from marketplace.cocreation.controllers import ExperimentCoCreationController, ReadinessController
+from marketplace.cocreation.controllers import (
+    ExperimentCoCreationController,
+    PainPointController,
+    ReadinessController,
+)
 from marketplace.cocreation.pages import ROUTES as PAGES
 
-ROUTES = [ReadinessController, ExperimentCoCreationController, *PAGES]
+ROUTES = [ReadinessController, ExperimentCoCreationController, PainPointController, *PAGES]

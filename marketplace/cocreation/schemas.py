@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 import msgspec
@@ -148,3 +149,26 @@ class RuleChallengeOut(msgspec.Struct):
 class RuleChallengePage(msgspec.Struct):
     items: list[RuleChallengeOut]
     next_cursor: str | None
+
+
+class PainPointCallIn(msgspec.Struct, forbid_unknown_fields=True):
+    intro: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+    steps: Annotated[list[Annotated[str, msgspec.Meta(max_length=120)]], msgspec.Meta(min_length=1, max_length=12)]
+    closes_at: datetime
+
+
+class PainPointIn(msgspec.Struct, forbid_unknown_fields=True):
+    text: Annotated[str, msgspec.Meta(min_length=1, max_length=3000)]
+    kind: Literal["pain_point", "idea"] = "pain_point"
+    step: Annotated[str, msgspec.Meta(max_length=120)] = ""
+    name: Annotated[str, msgspec.Meta(max_length=120)] = ""  # empty: anonymous
+    consent_to_quote: bool = False
+
+
+class HideIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+
+
+class ReportBackIn(msgspec.Struct, forbid_unknown_fields=True):
+    response: Literal["used", "merged", "not_taken_up"]
+    reason: Annotated[str, msgspec.Meta(max_length=2000)] = ""

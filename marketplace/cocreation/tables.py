@@ -3,7 +3,7 @@ reviews of how an experiment's co-creation went, and requests for a right to cha
 
 from enum import Enum
 
-from piccolo.columns import UUID, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import UUID, Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -63,3 +63,55 @@ class RuleChallenge(Table):
     decided_at = Timestamptz(null=True, default=None)
     outcome_note = Text(default="")  # what came of it, once the experiment ended
     requested_at = Timestamptz(default=TimestamptzNow())
+
+
+class PainPointCall(Table):
+    """A public call, while a problem statement is drafted, for where a service fails its users along
+    the steps of their journey, and for ideas (Co-New; crowdsourcing). One per challenge."""
+
+    id = UUID(primary_key=True)
+    challenge = UUID(unique=True)
+    intro = Text()
+    steps = Text(default="[]")  # JSON list of the user journey's step names, in order
+    opened_by = ForeignKey(references=User, null=True)
+    opened_at = Timestamptz(default=TimestamptzNow())
+    closes_at = Timestamptz()
+
+
+class PainPoint(Table):
+    """An entry of a call: a pain point at a step, or an idea. Hidden entries are kept for the record."""
+
+    class Kind(str, Enum):
+        pain_point = "pain_point"
+        idea = "idea"
+
+    class Response(str, Enum):
+        used = "used"
+        merged = "merged"
+        not_taken_up = "not_taken_up"
+
+    id = UUID(primary_key=True)
+    call_id = UUID(index=True)  # the PainPointCall (not "call": its index would be named like that table)
+    kind = Varchar(length=12, choices=Kind, default=Kind.pain_point)
+    step = Varchar(length=120, default="")
+    text = Text()
+    author_name = Varchar(length=120, default="")  # empty: anonymous
+    author = ForeignKey(references=User, null=True)
+    consent_to_quote = Boolean(default=False)
+    source = Varchar(length=64, default="")  # a keyed hash of the sender's address, for rate limits only
+    supports = Integer(default=0)
+    hidden = Boolean(default=False)
+    hidden_reason = Text(default="")
+    response = Varchar(length=14, choices=Response, null=True, default=None)  # the buyer's report back
+    response_reason = Text(default="")
+    quoted = Boolean(default=False)
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+class PainPointSupport(Table):
+    """Someone supports an entry once (unique entry + supporter)."""
+
+    id = UUID(primary_key=True)
+    pain_point = UUID(index=True)  # the PainPoint
+    supporter = Varchar(length=64)  # a user id, or a keyed hash of the sender's address
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)
