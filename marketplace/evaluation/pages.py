@@ -191,7 +191,8 @@ async def report_context(request: Request[Any, Any, Any], challenge_id: str, sta
         (Decision.stage == ranking.stage) & Decision.proposal.is_in([uuid.UUID(i.proposal_id) for i in ranking.items] or [uuid.uuid4()]))}
     buyer = await Challenge.select(Challenge.buyer.name.as_alias("buyer_name")).where(Challenge.id == challenge["id"]).first()
     return {"challenge": challenge, "buyer_name": buyer["buyer_name"], "spec": template_of(challenge).stage(ranking.stage),
-            "ranking": ranking, "feedback": feedback, "progress": await services.progress(principal, challenge_id, ranking.stage)}
+            "ranking": ranking, "feedback": feedback, "progress": await services.progress(principal, challenge_id, ranking.stage),
+            "justifications": await services.justifications(challenge, ranking.stage, [i.proposal_id for i in ranking.items])}
 
 
 @get("/challenges/{challenge_id:str}/stages/{stage:str}/report", opt=allow(*BUYER), include_in_schema=False)

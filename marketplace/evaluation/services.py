@@ -292,3 +292,41 @@ async def stage_ranking(challenge_id: Any, stage: str | None) -> schemas.Ranking
 async def evaluator_name(user_id: Any) -> str:
     row = await User.select(User.name).where(User.id == parse_uuid(user_id, "user")).first()
     return row["name"] if row else ""
+
+
+async def justifications(challenge: dict[str, Any], stage: str, proposal_ids: list[Any]) -> dict[str, list[dict[str, Any]]]:
+    """Every evaluator's scores with their justifications, per proposal (for the buyer team's decision
+    form and the evaluation report; callers check who is asking): evaluator, criterion, value, scale."""
+    if not proposal_ids:
+        return {}
+    criteria = {c.key: c for c in await criteria_for(challenge, stage)}
+    rows = await Score.select(Score.proposal, Score.criterion, Score.value, Score.justification,
+                              Score.evaluator.name.as_alias("evaluator_name")).where(
+        (Score.stage == stage) & Score.proposal.is_in([parse_uuid(p, "proposal") for p in proposal_ids]))
+    order = {key: i for i, key in enumerate(criteria)}
+    out: dict[str, list[dict[str, Any]]] = {}
+    for r in sorted(rows, key=lambda r: (r["evaluator_name"], order.get(r["criterion"], 99))):
+        c = criteria.get(r["criterion"])
+        out.setdefault(str(r["proposal"]), []).append({
+            "evaluator": r["evaluator_name"], "criterion": c.name if c else r["criterion"], "value": r["value"],
+            "scale_max": c.scale_max if c else None, "justification": r["justification"]})
+    return out
+
+
+async def scored_by(evaluator_id: Any, stage: str, proposal_ids: list[Any], criteria_count: int) -> dict[str, str]:
+    """For one evaluator: "done" for each proposal with every criterion scored, "started" or "to do"."""
+    if not proposal_ids:
+        return {}
+    rows = await Score.select(Score.proposal, Score.criterion).where(
+        (Score.stage == stage) & (Score.evaluator == parse_uuid(evaluator_id, "user"))
+        & Score.proposal.is_in([parse_uuid(p, "proposal") for p in proposal_ids]))
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[str(r["proposal"])] = counts.get(str(r["proposal"]), 0) + 1
+    return {str(p): ("done" if counts.get(str(p), 0) >= criteria_count > 0 else "started" if counts.get(str(p)) else "to do")
+            for p in proposal_ids}
+
+
+def most_disagreed(ranking: schemas.RankingOut, threshold: float = 20.0, top: int = 3) -> list[schemas.RankingItem]:
+    """The proposals whose evaluators' totals are furthest apart (at least `threshold` points): worth a discussion."""
+    return sorted((i for i in ranking.items if i.evaluators > 1 and i.spread >= threshold), key=lambda i: -i.spread)[:top]

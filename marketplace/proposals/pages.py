@@ -138,7 +138,13 @@ async def _render_proposal(request: Request[Any, Any, Any], proposal: dict, chal
         if award and bid and bid["amount"] != award["amount_cents"]:
             price_note = _("The awarded price (%(awarded)s) differs from your bid (%(bid)s).",
                            awarded=format_money(award["amount_cents"], award["currency"]), bid=format_money(bid["amount"], bid["currency"]))
+    scores: list = []
+    if viewer.kind == access.BUYER:
+        from marketplace.evaluation import services as evaluation
+
+        scores = (await evaluation.justifications(challenge, out.current_stage, [out.id])).get(out.id, [])
     return view(request, "proposals/proposal.html", status_code=status_code, p=out, challenge=challenge, procedure=template,
+                evaluation_scores=scores,
                 stage_documents=stage_documents, award_links=award_links, price_note=price_note,
                 viewer=viewer, form_stage=form_stage, values=values, errors=errors or {}, closes_at=current_row["closes_at"] if current_row else None,
                 decidable=decidable, word_count=word_count, milestone_rows=forms.MILESTONE_ROWS)
@@ -232,12 +238,20 @@ async def board(request: Request[Any, Any, Any], challenge_id: str, stage: str |
     ranking = None
     progress: list = []
     evaluators: list = []
+    disagreements: list = []
+    my_scoring: dict = {}
     blind = await evaluation.is_blind(challenge["id"])
     if viewer.kind == access.BUYER:
         evaluators = list((await evaluation.evaluators(challenge)).values())
         progress = await evaluation.progress(principal, challenge_id, key)
         if not sealed:
             ranking = await evaluation.buyer_ranking(principal, challenge_id, key)
+            rank_of = {r.proposal_id: r.rank for r in ranking.items}
+            items = sorted(items, key=lambda i: (rank_of.get(i.id, 10**6), i.company.name if i.company else "", i.id))
+            disagreements = evaluation.most_disagreed(ranking)
+    elif viewer.kind == access.EVALUATOR and not sealed:
+        criteria_count = len(await evaluation.criteria_for(challenge, key))
+        my_scoring = await evaluation.scored_by(principal.user_id, key, [i.id for i in items], criteria_count)
     can_decide = principal.has_role("civil_servant", organisation_id=str(challenge["buyer"]))
     first_row = stages.get(template.stage_keys[0])
     blind_changeable = first_row is None or first_row["status"] in ("pending", "open")  # not once the first round is judged
@@ -246,6 +260,7 @@ async def board(request: Request[Any, Any, Any], challenge_id: str, stage: str |
                   and principal.has_role("procurement_officer", organisation_id=str(challenge["buyer"])))
     return view(request, "proposals/board.html", challenge=challenge, procedure=template, stages=stages, key=key, items=items,
                 sealed=sealed, missing=missing, viewer=viewer, can_decide=can_decide, ranking=ranking, progress=progress,
+                disagreements=disagreements, my_scoring=my_scoring,
                 evaluators=evaluators, blind=blind, blind_changeable=blind_changeable, award_link=award_link)
 
 
