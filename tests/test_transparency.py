@@ -55,10 +55,11 @@ async def test_outcomes_show_counts_awards_results_and_days_without_sealed_conte
     for secret in ("voice assistant that listens", "Three weeks of shadow triage", "GeoFlow", "lacks a measurable target"):
         assert secret not in text
 
-    page = await client.get("/outcomes")
+    page = await client.get("/results")  # the one public place for results: experiments and closed challenges
     assert page.status_code == 200 and "TriageVoice BV" in page.text and "GeoFlow" not in page.text
-    assert 'href="/outcomes"' in (await client.get("/challenges")).text  # linked from every page's footer
-    assert 'href="/outcomes"' in (await client.get("/results")).text
+    assert 'href="/results"' in (await client.get("/challenges")).text  # linked from every page's header and footer
+    old = await client.get("/outcomes")
+    assert old.status_code == 301 and old.headers["location"] == "/results#challenges"  # old links still land
 
 
 async def test_open_challenges_are_not_outcomes_yet(client):
@@ -66,9 +67,9 @@ async def test_open_challenges_are_not_outcomes_yet(client):
 
     await make_challenge(status="published")
     assert (await client.get("/api/v1/outcomes")).json()["items"] == []
-    assert "No challenge has closed yet" in (await client.get("/outcomes")).text
-    await client.get("/language/fr", params={"next": "/outcomes"})
-    assert "Aucun défi n'est encore clôturé" in (await client.get("/outcomes")).text.replace("&#39;", "'")
+    assert "No challenge has closed yet" in (await client.get("/results")).text
+    await client.get("/language/fr", params={"next": "/results"})
+    assert "Aucun défi n'est encore clôturé" in (await client.get("/results")).text.replace("&#39;", "'")
 
 
 async def test_ocds_release_and_record_packages_validate_against_the_offline_schemas(client, settings):
@@ -175,3 +176,14 @@ async def test_an_event_recorded_in_a_failed_transaction_is_rolled_back_with_it(
     assert await AuditEvent.count() == 0
     await audit.record(None, "test.event", "thing", 2, {})
     assert (await audit.verify()).ok
+
+
+async def test_a_failed_experiment_and_its_challenge_are_in_the_same_public_place(client):
+    from marketplace.experiments.tables import Experiment
+
+    setting, _award, _contract, experiment_id = await make_running_contract()
+    await Experiment.update({Experiment.status: "finished", Experiment.outcome: "failed", Experiment.follow_on: "stop",
+                             Experiment.learnings: "Voice triage did not cope with noise."}).where(Experiment.id == experiment_id)
+    page = (await client.get("/results")).text
+    assert f'href="/results/{experiment_id}"' in page  # the failed experiment
+    assert f'id="outcome-{setting.challenge.id}"' in page  # and the awarded challenge it came from

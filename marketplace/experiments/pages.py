@@ -144,13 +144,11 @@ async def _experiment_of(milestone_id: str) -> str:
     return str(row["experiment"])
 
 
-@get("/results", opt=allow(PUBLIC), include_in_schema=False)
-async def results(request: Request[Any, Any, Any]) -> Template:
-    """Every finished experiment's result, successful or not."""
-    rows = await Experiment.select(Experiment.id, Experiment.title, Experiment.outcome, Experiment.follow_on,
+async def finished_experiments() -> list[dict[str, Any]]:
+    """Every finished experiment's result, successful or not, newest first (shown on the public /results page)."""
+    return await Experiment.select(Experiment.id, Experiment.title, Experiment.outcome, Experiment.follow_on,
                                    Experiment.buyer.name, Experiment.company.name, Experiment.finished_at).where(
         Experiment.status == Experiment.Status.finished).order_by(Experiment.finished_at, ascending=False)
-    return page(request, "experiments/results.html", experiments=rows)
 
 
 @get("/results/{result_id:str}", opt=allow(PUBLIC), include_in_schema=False)
@@ -171,4 +169,4 @@ async def result_card(request: Request[Any, Any, Any], result_id: str) -> Templa
                 buyer_name=buyer["name"] if buyer else "", sections=await sections_for(RESULT_SECTIONS, row, None))
 
 
-ROUTES = [my_experiments, experiment_page, deliver_page, review_page, outcome_page, file_page, results, result_card]
+ROUTES = [my_experiments, experiment_page, deliver_page, review_page, outcome_page, file_page, result_card]

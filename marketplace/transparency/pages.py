@@ -7,7 +7,7 @@ from typing import Any
 
 from babel.numbers import format_decimal, format_percent
 from litestar import Request, get
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
 from marketplace.core import i18n
 from marketplace.core.auth import PUBLIC, allow
@@ -18,9 +18,20 @@ from marketplace.web.pages import page
 _BABEL_LOCALE = {"en": "en_GB", "fr": "fr_BE", "nl": "nl_BE"}
 
 
+@get("/results", opt=allow(PUBLIC), include_in_schema=False)
+async def results_page(request: Request[Any, Any, Any]) -> Template:
+    """The one public place for results: every finished experiment (failed ones too) and every closed or
+    awarded challenge with its counts, decisions, awards and how fast the buyer answered, decided and paid."""
+    from marketplace.experiments.pages import finished_experiments
+
+    return page(request, "transparency/results.html", experiments=await finished_experiments(),
+                outcomes=await services.outcomes(), as_date=as_date)
+
+
 @get("/outcomes", opt=allow(PUBLIC), include_in_schema=False)
-async def outcomes_page(request: Request[Any, Any, Any]) -> Template:
-    return page(request, "transparency/outcomes.html", outcomes=await services.outcomes(), as_date=as_date)
+async def outcomes_page() -> Redirect:
+    """The outcomes now live on /results (one public place); old links still work."""
+    return Redirect(path="/results#challenges", status_code=301)
 
 
 def _number(value: float | None) -> str:
@@ -47,4 +58,4 @@ async def open_data_page(request: Request[Any, Any, Any]) -> Template:
     return page(request, "transparency/open_data.html", ocid_prefix=get_settings().ocds_ocid_prefix)
 
 
-ROUTES = [outcomes_page, performance_page, open_data_page]
+ROUTES = [results_page, outcomes_page, performance_page, open_data_page]
