@@ -163,3 +163,19 @@ async def test_nothing_is_counted_for_a_stage_still_sealed():
     m = await public_metrics(NOW)
     assert m["platform"]["proposals_per_challenge"]["challenges"] == 0
     assert m["platform"]["sme_share"]["of"] == 0
+
+
+async def test_co_creation_reviews_feed_the_buyer_metrics_once_both_parties_answered():
+    from marketplace.cocreation.tables import ExperimentReview
+    from marketplace.experiments.tables import Experiment
+
+    antwerp = await make_org("public_body", name="City of Antwerp")
+    company = await make_org("company", name="Small Co", size="small")
+    experiment = Experiment(buyer=antwerp.id, company=company.id, title="Pilot", status="finished", outcome="succeeded",
+                            follow_on="stop", finished_at=NOW)
+    await experiment.save()
+    await ExperimentReview.insert(ExperimentReview(experiment=experiment.id, party="buyer", organisation=antwerp.id, total=80))
+    one_side = (await public_metrics(NOW))["buyers"]
+    assert one_side == [] or one_side[0]["co_creation_review"] == {"reviews": 0, "mean": None}
+    await ExperimentReview.insert(ExperimentReview(experiment=experiment.id, party="company", organisation=company.id, total=60))
+    assert (await public_metrics(NOW))["platform"]["co_creation_review"] == {"reviews": 2, "mean": 70.0}

@@ -67,6 +67,7 @@ class _Facts:
         self.proposals: dict[Any, list[int]] = defaultdict(list)
         self.bids: dict[Any, list[tuple[Any, bool, bool]]] = defaultdict(list)  # (company, sme, first time)
         self.follow_on: dict[Any, list[bool]] = defaultdict(list)
+        self.reviews: dict[Any, list[int]] = defaultdict(list)  # co-creation review totals (0-100), both parties
 
 
 async def _challenges() -> dict[Any, Any]:
@@ -77,6 +78,10 @@ async def _challenges() -> dict[Any, Any]:
 
 async def _collect(moment: datetime) -> tuple[_Facts, dict[Any, Any]]:
     facts = _Facts()
+    for e in await Experiment.select(Experiment.buyer, Experiment.follow_on).where(
+            Experiment.status == Experiment.Status.finished):
+        facts.follow_on[e["buyer"]].append(e["follow_on"] in FOLLOW_ON)
+    await _reviews(facts)
     buyer_of = await _challenges()
     if not buyer_of:
         return facts, buyer_of
@@ -116,10 +121,22 @@ async def _collect(moment: datetime) -> tuple[_Facts, dict[Any, Any]]:
 
     await _bidders(facts, buyer_of, first_closed)
 
-    for e in await Experiment.select(Experiment.buyer, Experiment.follow_on).where(
-            Experiment.status == Experiment.Status.finished):
-        facts.follow_on[e["buyer"]].append(e["follow_on"] in FOLLOW_ON)
     return facts, buyer_of
+
+
+async def _reviews(facts: _Facts) -> None:
+    """Co-creation reviews count once both parties of an experiment answered (they are public then)."""
+    from marketplace.cocreation.tables import ExperimentReview
+
+    rows = await ExperimentReview.select(ExperimentReview.experiment, ExperimentReview.party, ExperimentReview.total)
+    parties: dict[Any, dict[str, int]] = defaultdict(dict)
+    for r in rows:
+        parties[r["experiment"]][r["party"]] = r["total"]
+    complete = {e: p for e, p in parties.items() if set(p) == {"buyer", "company"}}
+    if not complete:
+        return
+    for e in await Experiment.select(Experiment.id, Experiment.buyer).where(Experiment.id.is_in(list(complete))):
+        facts.reviews[e["buyer"]].extend(complete[e["id"]].values())
 
 
 async def _bidders(facts: _Facts, buyer_of: dict[Any, Any], first_closed: dict[Any, tuple[str, datetime]]) -> None:
@@ -176,6 +193,8 @@ def _figures(facts: _Facts, buyers: list[Any] | None) -> dict[str, Any]:
         "sme_share": share(sum(1 for _c, sme, _f in bids if sme), len(bids)),
         "first_time_bidder_share": share(sum(1 for _c, _s, first in bids if first), len(bids)),
         "follow_on_share": share(sum(follow_on), len(follow_on)),
+        "co_creation_review": {"reviews": len(reviews := pick(facts.reviews)),
+                               "mean": round(mean(reviews), 1) if reviews else None},
     }
 
 
@@ -199,7 +218,8 @@ CSV_COLUMNS = ["scope", "buyer_id", "buyer_name",
                "payouts_within_30_days_share", "payouts_within_30_days_count", "payouts_within_30_days_of",
                "late_payment_interest_cents", "late_payment_interest_currency",
                "proposals_per_challenge_median", "proposals_per_challenge_mean", "challenges_counted",
-               "sme_share", "first_time_bidder_share", "follow_on_share", "follow_on_of"]
+               "sme_share", "first_time_bidder_share", "follow_on_share", "follow_on_of",
+               "co_creation_review_mean", "co_creation_reviews"]
 
 
 def _row(scope: str, buyer: dict[str, str] | None, f: dict[str, Any]) -> list[Any]:
@@ -209,7 +229,8 @@ def _row(scope: str, buyer: dict[str, str] | None, f: dict[str, Any]) -> list[An
     p30 = f["payouts_within_30_days"]
     row += [p30["share"], p30["count"], p30["of"], f["late_payment_interest"]["amount"], f["late_payment_interest"]["currency"],
             f["proposals_per_challenge"]["median"], f["proposals_per_challenge"]["mean"], f["proposals_per_challenge"]["challenges"],
-            f["sme_share"]["share"], f["first_time_bidder_share"]["share"], f["follow_on_share"]["share"], f["follow_on_share"]["of"]]
+            f["sme_share"]["share"], f["first_time_bidder_share"]["share"], f["follow_on_share"]["share"], f["follow_on_share"]["of"],
+            f["co_creation_review"]["mean"], f["co_creation_review"]["reviews"]]
     return ["" if v is None else v for v in row]
 
 
