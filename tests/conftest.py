@@ -45,8 +45,10 @@ os.environ.pop("STRIPE_API_KEY", None)
 import httpx  # noqa: E402
 import pytest  # noqa: E402
 
-from marketplace.core import db  # noqa: E402
+from marketplace.core import clock, db  # noqa: E402
 from marketplace.settings import get_settings, use_settings  # noqa: E402
+
+clock.database_follows_app_clock = True  # frozen clocks hold for the database's clock too (tests/test_proposals_deadline.py runs the real one)
 
 
 def pytest_sessionfinish(session, exitstatus):  # noqa: ARG001

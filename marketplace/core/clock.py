@@ -1,6 +1,12 @@
-"""The server's clock. Deadlines are judged by it alone; tests freeze it with time-machine."""
+"""The server's clock. Deadlines are judged by it alone; tests freeze it with time-machine.
+
+Where a deadline decides whether a write is accepted (a submission), the database's clock decides,
+inside the writing transaction: `marketplace.core.db.stamp_before`. The test suite sets
+`database_follows_app_clock` so that the database's clock follows the frozen one too."""
 
 from datetime import UTC, datetime
+
+database_follows_app_clock = False  # tests only: PostgreSQL's clock cannot be frozen
 
 
 def now() -> datetime:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from piccolo.engine.base import Engine
@@ -63,6 +65,30 @@ async def transaction() -> AsyncIterator[None]:
     else:
         async with db.transaction():
             yield
+
+
+async def stamp_before(table: type[Table], row_id: Any, column: Any, deadline: datetime) -> datetime | None:
+    """Write the database's clock into `column` of the row `row_id` if that moment is still before
+    `deadline`; returns the moment, or None (nothing written) once the deadline has passed.
+
+    Make it the last write of a transaction, once every lock the transaction needs is held, so that
+    the moment it decides on is the moment the change commits: a request that waited for a lock
+    across the deadline is refused. PostgreSQL: `clock_timestamp()` in the same statement. SQLite
+    has no server clock and its write lock is taken when the transaction begins, so the clock is
+    read here, inside it."""
+    from marketplace.core import clock
+
+    if is_postgres() and not clock.database_follows_app_clock:
+        name, col = table._meta.tablename, column._meta.db_column_name
+        rows = await table.raw(
+            f'WITH c AS (SELECT clock_timestamp() AS t) UPDATE "{name}" SET "{col}" = c.t FROM c '
+            f'WHERE "{name}"."id" = {{}} AND c.t < {{}} RETURNING c.t AS stamp', row_id, deadline)
+        return clock.as_utc(rows[0]["stamp"]) if rows else None
+    moment = clock.now()
+    if moment >= clock.as_utc(deadline):
+        return None
+    await table.update({column: moment}).where(table._meta.primary_key == row_id)
+    return moment
 
 
 def is_integrity_error(exc: BaseException) -> bool:

@@ -12,7 +12,7 @@ from marketplace.accounts.tables import Organisation
 from marketplace.challenges.tables import Challenge, ChallengeStage
 from marketplace.core.auth import Principal
 from marketplace.core.clock import as_utc, now, rfc3339
-from marketplace.core.db import is_integrity_error, transaction
+from marketplace.core.db import is_integrity_error, stamp_before, transaction
 from marketplace.core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound, invalid
 from marketplace.core.i18n import gettext as _
 from marketplace.procedures import engine
@@ -97,13 +97,17 @@ async def _ensure_working_copy(proposal: dict[str, Any], challenge: dict[str, An
     return row.to_dict()
 
 
+def _deadline_passed(stage: dict[str, Any]) -> Conflict:
+    return Conflict(_("The deadline of this stage passed at %(at)s: submissions are closed.", at=rfc3339(stage["closes_at"])),
+                    [FieldError("stage", "is closed")])
+
+
 def _stage_open_or_conflict(stage: dict[str, Any] | None, moment: datetime) -> None:
     """Submissions and drafts are accepted only while the stage is open, by the server's clock."""
     if stage is None:
         raise NotFound("stage")
     if moment >= as_utc(stage["closes_at"]):
-        raise Conflict(_("The deadline of this stage passed at %(at)s: submissions are closed.", at=rfc3339(stage["closes_at"])),
-                       [FieldError("stage", "is closed")])
+        raise _deadline_passed(stage)
     if stage["status"] != ChallengeStage.Status.open or moment < as_utc(stage["opens_at"]):
         raise Conflict(_("This stage is not open for submissions."), [FieldError("stage", "is not open")])
 
@@ -211,6 +215,7 @@ async def save_answers(principal: Principal, proposal_id: Any, stage_key: str, n
 async def submit_stage(principal: Principal, proposal_id: Any, stage_key: str) -> schemas.ProposalOut:
     """Submit the stage's answers; allowed again (a new kept version) until the deadline."""
     proposal, challenge, stages, copy = await _check_writable(principal, proposal_id, stage_key)
+    stage = stages[stage_key]
     spec = template_of(challenge).stage(stage_key)
     if copy["version"] > 0 and "edits" not in spec.features:
         raise Conflict(_("This stage does not allow a submission to be changed."))
@@ -222,21 +227,25 @@ async def submit_stage(principal: Principal, proposal_id: Any, stage_key: str) -
     if errors:
         raise Invalid(errors, detail=_("The stage cannot be submitted yet: %(problems)s",
                                        problems="; ".join(f"{e.field}: {e.message}" for e in errors)))
-    moment = now()
     async with transaction():
         version = copy["version"] + 1
         claimed = await ProposalStage.update({
-            ProposalStage.version: version, ProposalStage.status: ProposalStage.Status.submitted,
-            ProposalStage.submitted_at: moment, ProposalStage.updated_at: moment,
+            ProposalStage.version: version, ProposalStage.status: ProposalStage.Status.submitted, ProposalStage.updated_at: now(),
         }).where((ProposalStage.id == copy["id"]) & (ProposalStage.version == copy["version"])).returning(ProposalStage.id)
         if not claimed:
             raise Conflict(_("Someone submitted this stage at the same moment; reload and try again."))
-        await ProposalStageVersion.insert(ProposalStageVersion(proposal_stage=copy["id"], version=version, answers=json.dumps(current),
-                                                               submitted_at=moment, submitted_by=uuid.UUID(principal.user_id)))
+        kept = await ProposalStageVersion.insert(ProposalStageVersion(
+            proposal_stage=copy["id"], version=version, answers=json.dumps(current), submitted_by=uuid.UUID(principal.user_id),
+        )).returning(ProposalStageVersion.id)
         status = proposal["status"]
         if status in (Proposal.Status.draft, Proposal.Status.advanced, Proposal.Status.selected, Proposal.Status.awarded):
             status = Proposal.Status.submitted
-        await Proposal.update({Proposal.status: status, Proposal.updated_at: moment}).where(Proposal.id == proposal["id"])
+        await Proposal.update({Proposal.status: status, Proposal.updated_at: now()}).where(Proposal.id == proposal["id"])
+        # Last: in time or not is decided by the database's clock once every lock is held (then it commits).
+        moment = await stamp_before(ProposalStage, copy["id"], ProposalStage.submitted_at, stage["closes_at"])
+        if moment is None:
+            raise _deadline_passed(stage)
+        await ProposalStageVersion.update({ProposalStageVersion.submitted_at: moment}).where(ProposalStageVersion.id == kept[0]["id"])
     return await _team_answer(proposal, challenge, stages, status=status, updated_at=moment)
 
 
