@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import json
 import sys
+from pathlib import Path
 
 
 def _setup_logging() -> None:
@@ -150,14 +152,23 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_audit_verify(_: argparse.Namespace) -> int:
+def cmd_audit_verify(args: argparse.Namespace) -> int:
     from marketplace.transparency.audit import verify
 
-    result = asyncio.run(_with_db(verify))
+    kept: list = []
+    for path in args.checkpoints or []:
+        try:
+            loaded = json.loads(Path(path).read_text())
+        except (OSError, ValueError) as exc:
+            print(f"--checkpoints {path}: cannot be read as JSON ({exc})", file=sys.stderr)
+            return 2
+        kept.extend(loaded.get("items", []) if isinstance(loaded, dict) else loaded)
+    result = asyncio.run(_with_db(lambda: verify(checkpoints=kept)))
     if result.ok:
-        print(f"Audit trail intact: {result.checked} events, hash chain verified.")
+        print(f"Audit trail intact: {result.checked} events, hash chain and MACs verified against {result.checkpoints} checkpoints.")
         return 0
-    print(f"Audit trail broken at event #{result.broken_seq} (id {result.broken_id}): {result.reason}. "
+    where = f" (id {result.broken_id})" if result.broken_id else ""
+    print(f"Audit trail broken at event #{result.broken_seq}{where}: {result.reason}. "
           f"{result.checked} events before it are intact.", file=sys.stderr)
     return 1
 
@@ -191,8 +202,10 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--interval", type=float, default=None)
     worker.set_defaults(func=cmd_worker)
     audit = sub.add_parser("audit", help="the audit trail").add_subparsers(dest="audit_command", required=True)
-    audit.add_parser("verify", help="check the audit trail's hash chain; exits 1 naming the first broken event").set_defaults(
-        func=cmd_audit_verify)
+    verify = audit.add_parser("verify", help="check the audit trail's hash chain, MACs and checkpoints; exits 1 naming the first bad event")
+    verify.add_argument("--checkpoints", action="append", metavar="FILE",
+                        help="checkpoints you kept (JSON from GET /api/v1/audit/checkpoints); may be repeated")
+    verify.set_defaults(func=cmd_audit_verify)
     search = sub.add_parser("search", help="the catalogue's search index").add_subparsers(dest="search_command", required=True)
     rebuild = search.add_parser("rebuild", help="rebuild the SQLite full-text index (needed after VACUUM)")
     rebuild.add_argument("--vacuum", action="store_true", help="VACUUM the SQLite database first")

@@ -100,6 +100,11 @@ class Settings:
 
     ocds_ocid_prefix: str = "ocds-mkt000"
     """`OCDS_OCID_PREFIX`: the prefix of the open contracting ids published in the OCDS open data."""
+    audit_key: str | None = None
+    """`MARKETPLACE_AUDIT_KEY` (or the file `MARKETPLACE_AUDIT_KEY_FILE` names): authenticates the audit chain
+    and its checkpoints; never stored in the database. Unset: derived from SECRET_KEY (so set it before rotating that)."""
+    audit_checkpoint_minutes: int = 10
+    """`MARKETPLACE_AUDIT_CHECKPOINT_MINUTES`: how often the worker publishes a checkpoint of the audit chain's head."""
 
     @property
     def is_postgres(self) -> bool:
@@ -131,6 +136,8 @@ class Settings:
             log_level=_choice(env, "LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
             log_format=_choice(env, "LOG_FORMAT", "json", ("json", "text")).lower(),
             ocds_ocid_prefix=env.get("OCDS_OCID_PREFIX") or "ocds-mkt000",
+            audit_key=env.get("MARKETPLACE_AUDIT_KEY") or _file_contents(env.get("MARKETPLACE_AUDIT_KEY_FILE")),
+            audit_checkpoint_minutes=_int(env, "MARKETPLACE_AUDIT_CHECKPOINT_MINUTES", 10, minimum=1),
         )
 
 
@@ -141,6 +148,15 @@ def _webhook_secret(environ: dict[str, str]) -> str | None:
         raise SystemExit("STRIPE_WEBHOOK_SECRET must be set when STRIPE_API_KEY is set "
                          "(the signing secret, whsec_..., of the webhook endpoint in the Stripe dashboard)")
     return secret
+
+
+def _file_contents(path: str | None) -> str | None:
+    if not path:
+        return None
+    try:
+        return Path(path).read_text().strip() or None
+    except OSError as exc:
+        raise SystemExit(f"MARKETPLACE_AUDIT_KEY_FILE cannot be read: {exc}") from exc
 
 
 def _generated_secret() -> str:

@@ -25,6 +25,7 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+client_address: contextvars.ContextVar[str | None] = contextvars.ContextVar("client_address", default=None)  # for the audit trail
 access_log = logging.getLogger("marketplace.request")
 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}
@@ -110,6 +111,8 @@ class RequestLogMiddleware(ASGIMiddleware):
         incoming = headers.get(b"x-request-id", b"").decode("latin-1")
         rid = incoming if _SANE_ID.match(incoming) else new_request_id()
         token = request_id.set(rid)
+        client = scope.get("client")
+        address = client_address.set(client[0] if client else None)
         status = 0  # no response started (yet)
         error: BaseException | None = None
         started = time.perf_counter()
@@ -132,7 +135,6 @@ class RequestLogMiddleware(ASGIMiddleware):
             raise
         finally:
             duration_ms = round((time.perf_counter() - started) * 1000, 1)
-            client = scope.get("client")
             level = logging.ERROR if status >= 500 else logging.INFO
             access_log.log(
                 level,
@@ -148,3 +150,4 @@ class RequestLogMiddleware(ASGIMiddleware):
                 exc_info=error,
             )
             request_id.reset(token)
+            client_address.reset(address)

@@ -10,8 +10,8 @@ from litestar import Controller, Response, get
 from marketplace.core.auth import PUBLIC, allow
 from marketplace.core.bounds import parse_moment
 from marketplace.core.errors import invalid
-from marketplace.core.paging import page_list
-from marketplace.transparency import audit, metrics, ocds, services
+from marketplace.core.paging import check_limit, decode_cursor, encode_cursor, page_list
+from marketplace.transparency import anchor, audit, metrics, ocds, services
 from marketplace.transparency.tables import AuditEvent
 
 
@@ -77,6 +77,7 @@ class OutcomesController(Controller):
             raise invalid("subject", "must be type:id, for example payout:3f2c...")
         if not 1 <= limit <= 500:
             raise invalid("limit", "must be between 1 and 500")
+        await audit.chain_pending()
         query = AuditEvent.select().where(AuditEvent.seq > after)
         if subject:
             query = query.where(AuditEvent.subject == subject)
@@ -84,3 +85,14 @@ class OutcomesController(Controller):
         more = len(rows) > limit
         rows = rows[:limit]
         return {"items": [audit.event_out(r) for r in rows], "next_after": rows[-1]["seq"] if more else None}
+
+    @get("/audit/checkpoints", opt=allow(PUBLIC))
+    async def audit_checkpoints(self, limit: int = 20, cursor: str | None = None) -> dict[str, Any]:
+        """Checkpoints of the audit chain's head (sequence number, hash, time, HMAC under the audit key), newest
+        first. Keep copies: `marketplace audit verify --checkpoints FILE` holds the chain against them, so a
+        shortened or rewritten trail is found."""
+        after = decode_cursor(cursor, 1)
+        items = await anchor.published(check_limit(limit) + 1, after[0] if after else None)
+        more = len(items) > limit
+        items = items[:limit]
+        return {"items": items, "next_cursor": encode_cursor(items[-1]["seq"]) if more else None}

@@ -12,7 +12,7 @@ from litestar.response import Redirect, Template
 from marketplace.core import i18n
 from marketplace.core.auth import PUBLIC, allow
 from marketplace.experiments.pages import as_date
-from marketplace.transparency import metrics, services
+from marketplace.transparency import anchor, metrics, services
 from marketplace.web.pages import page
 
 _BABEL_LOCALE = {"en": "en_GB", "fr": "fr_BE", "nl": "nl_BE"}
@@ -58,4 +58,10 @@ async def open_data_page(request: Request[Any, Any, Any]) -> Template:
     return page(request, "transparency/open_data.html", ocid_prefix=get_settings().ocds_ocid_prefix)
 
 
-ROUTES = [results_page, outcomes_page, performance_page, open_data_page]
+@get("/audit/checkpoints", opt=allow(PUBLIC), include_in_schema=False)
+async def audit_checkpoints_page(request: Request[Any, Any, Any]) -> Template:
+    """The published checkpoints of the audit trail, for anyone to keep."""
+    return page(request, "transparency/checkpoints.html", checkpoints=await anchor.published(200))
+
+
+ROUTES = [results_page, outcomes_page, performance_page, open_data_page, audit_checkpoints_page]

@@ -9,7 +9,7 @@ CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
 APP_CONFIG = AppConfig(
     app_name="transparency",
     migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
-    table_classes=[tables.AuditEvent],
+    table_classes=[tables.AuditEvent, tables.PendingAuditEvent, tables.AuditCheckpoint],
     migration_dependencies=[],
     commands=[],
 )
