@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from datetime import timedelta
@@ -41,6 +42,7 @@ from marketplace.core.security import (
 )
 from marketplace.mail.services import enqueue_mail
 from marketplace.settings import get_settings
+from marketplace.transparency.audit import record
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 INVITATION_DAYS = 14
@@ -130,6 +132,8 @@ async def register(data: schemas.RegisterIn) -> schemas.RegisterOut:
             user = User(email=email, name=data.name.strip(), password_hash=password_hash, locale=data.locale)
             await user.save()
             await Membership.insert(Membership(user=user.id, organisation=org.id, role=ROLE_FOR_KIND[data.organisation.kind]))
+            await record(user.id, "account.registered", "organisation", org.id, {"user": str(user.id), "kind": data.organisation.kind},
+                         after={"role": ROLE_FOR_KIND[data.organisation.kind]})
             await enqueue_mail(email, "welcome", locale=data.locale, name=user.name, organisation=org.name)
     except Exception as exc:
         if is_integrity_error(exc):
@@ -165,6 +169,8 @@ async def authenticate(email: str, password: str, ip: str) -> dict:
     else:
         ok = verify_password(user["password_hash"], password)
     await LoginAttempt.insert(LoginAttempt(email=email, ip_address=ip, succeeded=ok))
+    await record(user["id"] if ok else "anonymous", "signin.succeeded" if ok else "signin.failed", "user",
+                 user["id"] if user else "unknown", {"email_sha256": hashlib.sha256(email.encode()).hexdigest()}, ip=ip)
     if not ok:
         raise NotAuthenticated("Wrong e-mail address or password.")
     return user
@@ -237,7 +243,10 @@ async def create_public_body(data: schemas.PublicBodyIn) -> schemas.Organisation
         raise invalid("name", "is required")
     org = Organisation(kind="public_body", name=data.name.strip(), country=data.country,
                        enterprise_number=data.enterprise_number, website=data.website, budget_ceiling_cents=ceiling)
-    await org.save()
+    async with transaction():
+        await org.save()
+        await record(None, "admin.public_body_created", "organisation", org.id, {"name": org.name},  # by the signed-in admin
+                     after={"budget_ceiling_cents": ceiling})
     return organisation_out(org.to_dict())
 
 
@@ -267,6 +276,8 @@ async def invite(principal: Principal, org_id: Any, data: schemas.InvitationIn) 
         invitation = Invitation(organisation=org["id"], email=email, role=data.role, token_hash=hash_token(token),
                                 invited_by=uuid.UUID(principal.user_id), expires_at=expires)
         await invitation.save()
+        await record(principal, "invitation.sent", "organisation", org["id"], {"invitation": str(invitation.id), "role": data.role,
+                     "email_sha256": hashlib.sha256(email.encode()).hexdigest()})
         await enqueue_mail(email, "invitation", locale=principal.locale, organisation=org["name"], role=data.role,
                            inviter=principal.name, token=token, expires_at=expires)
     return schemas.InvitationOut(id=str(invitation.id), token=token, email=email, role=data.role, organisation_id=oid,
@@ -315,6 +326,8 @@ async def accept_invitation(token: str, data: schemas.AcceptInvitationIn) -> sch
         )
         if not already:
             await Membership.insert(Membership(user=user["id"], organisation=invitation["organisation"], role=invitation["role"]))
+            await record(user["id"], "role.granted", "organisation", invitation["organisation"], {"user": str(user["id"]),
+                         "invitation": str(invitation["id"])}, after={"role": invitation["role"]})
         await Invitation.update({Invitation.accepted_by: user["id"]}).where(Invitation.id == invitation["id"])
     return user_out(user)
 
@@ -347,6 +360,8 @@ async def request_portfolio_link(principal: Principal, incubator_id: Any, compan
             await PortfolioLink.delete().where(PortfolioLink.id == existing["id"])
         link = PortfolioLink(incubator=incubator["id"], company=company["id"], requested_by=uuid.UUID(principal.user_id))
         await link.save()
+        await record(principal, "portfolio.requested", "organisation", company["id"], {"incubator": str(incubator["id"])},
+                     after={"status": "pending"})
         members = await Membership.select(Membership.user.email, Membership.user.locale).where(
             (Membership.organisation == company["id"]) & (Membership.role == "company_member")
         )
@@ -368,9 +383,12 @@ async def decide_portfolio_link(principal: Principal, link_id: Any, accept: bool
     if link["status"] != PortfolioLink.Status.pending:
         raise Conflict(f"This portfolio link is already {link['status']}.")
     status = PortfolioLink.Status.accepted if accept else PortfolioLink.Status.declined
-    await PortfolioLink.update(
-        {PortfolioLink.status: status, PortfolioLink.decided_at: now(), PortfolioLink.decided_by: uuid.UUID(principal.user_id)}
-    ).where(PortfolioLink.id == link["id"])
+    async with transaction():
+        await PortfolioLink.update(
+            {PortfolioLink.status: status, PortfolioLink.decided_at: now(), PortfolioLink.decided_by: uuid.UUID(principal.user_id)}
+        ).where(PortfolioLink.id == link["id"])
+        await record(principal, "portfolio.decided", "organisation", link["company"], {"incubator": str(link["incubator"])},
+                     before={"status": link["status"]}, after={"status": status.value})
     link.update(status=status.value, decided_at=now())
     return _link_out(link)
 
@@ -405,9 +423,12 @@ async def create_admin(email: str, name: str, password: str) -> str:
         existing = await User.select().where(User.email == email).first()
         if existing:
             await User.update({User.is_platform_admin: True, User.password_hash: hash_password(password)}).where(User.id == existing["id"])
+            await record("command line", "admin.granted", "user", existing["id"], {"password_reset": True},
+                         before={"is_platform_admin": existing["is_platform_admin"]}, after={"is_platform_admin": True})
             return str(existing["id"])
         user = User(email=email, name=name, password_hash=hash_password(password), is_platform_admin=True)
         await user.save()
+        await record("command line", "admin.granted", "user", user.id, after={"is_platform_admin": True})
         return str(user.id)
 
 

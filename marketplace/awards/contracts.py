@@ -28,6 +28,7 @@ from marketplace.core.money import money
 from marketplace.documents.services import get_document, render_and_store
 from marketplace.documents.tables import Document
 from marketplace.proposals.tables import ProposalStage
+from marketplace.transparency.audit import record
 
 log = logging.getLogger("marketplace.awards")
 
@@ -96,6 +97,8 @@ async def issue_contract(award_id: Any) -> Contract | None:
             Contract.document_sha256: document.sha256, Contract.issued_at: now(),
         }).where(Contract.id == contract.id)
         contract = await Contract.objects().where(Contract.id == contract.id).first()
+        await record("system", "contract.issued", "contract", contract.id, {"award": str(award_id), "number": contract.number,
+                     "document_sha256": document.sha256}, before={"status": "draft"}, after={"status": "issued"})
         await letters.tell_parties_contract(contract, "contract_issued", "Test contract %(number)s is ready to sign")
     log.info("contract %s issued (award %s, document %s)", contract.number, award_id, document.sha256)
     return contract
@@ -201,6 +204,8 @@ async def sign_contract(principal: Principal, contract_id: Any, data: schemas.Si
                 signer_name=principal.name, signed_at=now(), ip_address=ip_address[:64], document=contract.document,
                 document_sha256=contract.document_sha256,
             ))
+            await record(principal, "contract.signed", "contract", contract.id, {"party": party, "document_sha256": contract.document_sha256},
+                         ip=ip_address)
             if await Signature.count().where(Signature.contract == contract.id) == 2:
                 await _activate(contract)
     except Exception as exc:
@@ -214,6 +219,7 @@ async def sign_contract(principal: Principal, contract_id: Any, data: schemas.Si
 async def _activate(contract: Contract) -> None:
     await Contract.update({Contract.status: Contract.Status.active, Contract.activated_at: now()}).where(
         Contract.id == contract.id)
+    await record("system", "contract.activated", "contract", contract.id, before={"status": contract.status}, after={"status": "active"})
     await letters.tell_parties_contract(contract, "contract_active", "Test contract %(number)s is signed: the experiment starts")
     from marketplace.experiments.services import start_experiment  # late: experiments builds on contracts
 

@@ -27,6 +27,7 @@ from marketplace.core.money import format_money, money
 from marketplace.procedures import engine
 from marketplace.proposals.tables import Proposal
 from marketplace.settings import get_settings
+from marketplace.transparency.audit import record
 
 AWARDING_ROLE = "procurement_officer"
 ANSWERING_ROLES = ("procurement_officer", "civil_servant")
@@ -204,6 +205,9 @@ async def award_proposal(principal: Principal, challenge_id: Any, data: schemas.
                 award=award.id, challenge=challenge.id, buyer=challenge.buyer, company=proposal.company,
                 number=await next_contract_number(moment.year), language=data.language,
             ))
+            await record(principal, "award.made", "award", award.id, {"challenge": str(challenge.id), "proposal": str(proposal.id),
+                         "amount_cents": data.amount.amount, "currency": data.amount.currency,
+                         "standstill_ends_at": rfc3339(standstill_ends_at)}, after={"status": "standstill"})
             await letters.tell_bidders(award, challenge)
     except Exception as exc:
         if is_integrity_error(exc):  # a concurrent award took the proposal
@@ -297,6 +301,8 @@ async def raise_objection(principal: Principal, award_id: Any, data: schemas.Obj
         objection = Objection(award=award.id, company=uuid.UUID(company), raised_by=uuid.UUID(principal.user_id),
                               text=data.text.strip())
         await objection.save()
+        await record(principal, "objection.raised", "award", award.id, {"objection": str(objection.id), "company": company},
+                     after={"status": "open"})
         await letters.tell_buyer_of_objection(award, objection)
     return objection_out(objection)
 
@@ -337,6 +343,8 @@ async def answer_objection(principal: Principal, objection_id: Any, data: schema
         }).where((Objection.id == objection.id) & (Objection.status == Objection.Status.open)).returning(Objection.id)
         if not done:
             raise Conflict("This objection has already been answered.")
+        await record(principal, "objection.answered", "award", award.id, {"objection": str(objection.id)},
+                     before={"status": "open"}, after={"status": status})
         objection = await Objection.objects().where(Objection.id == objection.id).first()
         await letters.tell_objector_of_answer(award, objection)
         if data.upheld:
@@ -362,6 +370,8 @@ async def cancel_award(award: Award, objection: Objection) -> None:
                                 Challenge.updated_at: now()}).where(
             (Challenge.id == award.challenge) & (Challenge.status == Challenge.Status.awarded))
     award.status = Award.Status.cancelled
+    await record(None, "award.cancelled", "award", award.id, {"objection": str(objection.id)}, before={"status": "standstill"},
+                 after={"status": "cancelled"})
     await letters.tell_award_cancelled(award, objection)
 
 

@@ -20,6 +20,7 @@ from marketplace.core.db import transaction
 from marketplace.core.errors import FieldError, Invalid
 from marketplace.mail.services import enqueue_mail, notify
 from marketplace.settings import get_settings
+from marketplace.transparency.audit import record
 
 SAME_MINUTE = timedelta(minutes=1)
 
@@ -96,6 +97,9 @@ async def amend(principal: Principal, row: dict, data: schemas.ChallengePatch) -
         await ChallengeVersion.insert(ChallengeVersion(challenge=row["id"], version=version, snapshot=json.dumps(snap),
                                                        change_note=note, created_by=principal.user_id))
         await tell_about_amendment(fresh, note)
+        await record(principal, "challenge.amended", "challenge", row["id"], {"version": version, "change_note": note,
+                     "fields": sorted(k for k in values if k not in ("version", "updated_at"))},
+                     before={"version": row["version"]}, after={"version": version})
     return await challenge_out(await get_row(row["id"]))
 
 

@@ -18,6 +18,7 @@ from marketplace.core.errors import Conflict, FieldError, Forbidden, Invalid
 from marketplace.core.i18n import current_locale
 from marketplace.core.i18n import gettext as _
 from marketplace.mail.services import enqueue_mail, notify
+from marketplace.transparency.audit import record
 
 
 @contextmanager
@@ -55,6 +56,7 @@ async def request_approval(principal: Principal, challenge_id: Any) -> dict:
             (ApprovalRound.challenge == row["id"]) & (ApprovalRound.outcome == ApprovalRound.Outcome.pending))  # superseded
         await ApprovalRound.insert(ApprovalRound(challenge=row["id"], requested_by=uuid.UUID(principal.user_id),
                                                  requested_at=moment, snapshot=json.dumps(snapshot(row), sort_keys=True)))
+        await record(principal, "challenge.approval_requested", "challenge", row["id"], {"officers": len(officers)})
         for officer in officers:
             with in_locale(officer["user.locale"]):
                 heading = _("A draft awaits your approval: %(title)s", title=title)

@@ -14,6 +14,7 @@ from marketplace.core.clock import as_utc, now, rfc3339
 from marketplace.core.db import transaction
 from marketplace.core.errors import Conflict, Forbidden, NotFound, invalid
 from marketplace.mail.services import enqueue_mail, notify
+from marketplace.transparency.audit import record
 
 ASKER_ROLES = ("company_member", "incubator_member")
 
@@ -45,6 +46,7 @@ async def ask(principal: Principal, challenge_id: Any, data: schemas.QuestionIn)
     async with transaction():
         await question.save()
         await _tell_buyer_team(row)
+        await record(principal, "question.asked", "challenge", row["id"], {"question": str(question.id)})
     return question_out(await Question.select().where(Question.id == question.id).first())
 
 
@@ -80,6 +82,8 @@ async def answer(principal: Principal, question_id: Any, data: schemas.AnswerIn)
             (Question.id == question["id"]) & Question.answer.is_null()).returning(Question.id)
         if not done:
             raise Conflict("This question has already been answered.")
+        await record(principal, "question.answered", "challenge", row["id"], {"question": str(question["id"])},
+                     before={"answered": False}, after={"answered": True})
         told = set()
         if question["asked_by"]:
             await notify(question["asked_by"], "question_answered", f"Your question on {row['title']} was answered",

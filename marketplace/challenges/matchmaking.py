@@ -19,6 +19,7 @@ from marketplace.core.clock import as_utc, now, rfc3339
 from marketplace.core.db import is_integrity_error, transaction
 from marketplace.core.errors import Conflict, FieldError, Invalid, NotFound
 from marketplace.mail.services import enqueue_mail, notify
+from marketplace.transparency.audit import record
 
 DIGEST_DELAY = timedelta(hours=1)
 
@@ -152,6 +153,7 @@ async def co_sponsor(principal: Principal, challenge_id: Any, data: schemas.CoSp
                                              statement=data.statement.strip()))
             if not await Follow.exists().where((Follow.challenge == row["id"]) & (Follow.user == principal.user_id)):
                 await Follow.insert(Follow(challenge=row["id"], user=principal.user_id))
+            await record(principal, "challenge.co_sponsored", "challenge", row["id"], {"organisation": str(org_id)})
     except Exception as exc:
         if is_integrity_error(exc):
             raise Conflict("Your organisation already co-sponsors this challenge.") from None

@@ -19,6 +19,7 @@ from marketplace.core.errors import Conflict, FieldError, Forbidden, Invalid, No
 from marketplace.core.money import Money
 from marketplace.procedures import engine
 from marketplace.settings import get_settings
+from marketplace.transparency.audit import record
 
 TEAM_ROLES = ("civil_servant", "procurement_officer", "buyer_admin")
 PUBLIC_STATUSES = ("published", "awarded", "closed", "archived")
@@ -207,7 +208,9 @@ async def create_draft(principal: Principal, data: schemas.ChallengeIn) -> schem
                     procedure_version=template.version, budget_cap_cents=min(3_000_000, await _ceiling(buyer_id)))
     for name, value in values.items():
         setattr(row, name, value)
-    await row.save()
+    async with transaction():
+        await row.save()
+        await record(principal, "challenge.drafted", "challenge", row.id, {"title": row.title}, after={"status": "draft"})
     return await challenge_out(await get_row(row.id))
 
 
@@ -231,6 +234,8 @@ async def update_challenge(principal: Principal, challenge_id: Any, data: schema
             values.update(status="draft", publish_at=None, approved_by=None)
             await ChallengeStage.delete().where(ChallengeStage.challenge == row["id"])
         await Challenge.update({getattr(Challenge, k): v for k, v in values.items()}).where(Challenge.id == row["id"])
+        await record(principal, "challenge.edited", "challenge", row["id"], {"fields": sorted(values)},
+                     before={"status": row["status"]}, after={"status": values.get("status", row["status"])})
     return await challenge_out(await get_row(row["id"]))
 
 
@@ -262,6 +267,8 @@ async def publish(principal: Principal, challenge_id: Any, data: schemas.Publish
             Challenge.status: "scheduled", Challenge.publish_at: start, Challenge.approved_by: principal.user_id,
             Challenge.qa_closes_at: qa_closes_at, Challenge.procedure_version: template.version, Challenge.updated_at: moment,
         }).where(Challenge.id == row["id"])
+        await record(principal, "challenge.approved", "challenge", row["id"], {"publish_at": rfc3339(start)},
+                     before={"status": row["status"]}, after={"status": "scheduled"})
         if data.publish_at is None:
             await go_live(row["id"], principal.user_id)
         from marketplace.challenges.tables import ApprovalRound
@@ -313,6 +320,8 @@ async def go_live(challenge_id: Any, by_user: Any = None) -> bool:
     row = await get_row(challenge_id)
     await ChallengeVersion.insert(ChallengeVersion(challenge=challenge_id, version=row["version"], snapshot=json.dumps(snapshot(row)),
                                                    change_note="Published.", created_by=by_user))
+    await record(by_user, "challenge.published", "challenge", challenge_id, {"version": row["version"], "stage": first["key"]},
+                 before={"status": "scheduled"}, after={"status": "published"})
     from marketplace.challenges.matchmaking import tell_subscribers
 
     await tell_subscribers(row)
@@ -367,22 +376,29 @@ async def close_without_award(principal: Principal, challenge_id: Any, reason: s
                                                        change_note=f"Closed without award: {reason}", created_by=principal.user_id))
         await Challenge.update({Challenge.version: row["version"] + 1}).where(Challenge.id == row["id"])
         await _tell_followers(row, "challenge_closed", f"Closed without award: {row['title']}", reason)
+        await record(principal, "challenge.closed", "challenge", row["id"], {"reason": reason}, before={"status": "published"},
+                     after={"status": "closed"})
     return await challenge_out(await get_row(row["id"]))
 
 
 async def mark_awarded(challenge_id: Any) -> bool:
     """For the awards domain: the challenge ended with at least one test contract awarded. False if it was not published."""
     moment = now()
-    done = await Challenge.update({Challenge.status: "awarded", Challenge.closed_at: moment, Challenge.updated_at: moment}).where(
-        (Challenge.id == parse_id(challenge_id)) & (Challenge.status == "published")).returning(Challenge.id)
+    async with transaction():
+        done = await Challenge.update({Challenge.status: "awarded", Challenge.closed_at: moment, Challenge.updated_at: moment}).where(
+            (Challenge.id == parse_id(challenge_id)) & (Challenge.status == "published")).returning(Challenge.id)
+        if done:
+            await record(None, "challenge.awarded", "challenge", challenge_id, before={"status": "published"}, after={"status": "awarded"})
     return bool(done)
 
 
 async def archive(principal: Principal, challenge_id: Any) -> schemas.ChallengeOut:
     """The buyer team files away an awarded or closed challenge: it stays public, out of the default catalogue."""
     row = await team_row(principal, challenge_id)
-    done = await Challenge.update({Challenge.status: "archived", Challenge.updated_at: now()}).where(
-        (Challenge.id == row["id"]) & Challenge.status.is_in(["awarded", "closed"])).returning(Challenge.id)
-    if not done:
-        raise Conflict(f"Only an awarded or closed challenge can be archived; this one is {row['status']}.")
+    async with transaction():
+        done = await Challenge.update({Challenge.status: "archived", Challenge.updated_at: now()}).where(
+            (Challenge.id == row["id"]) & Challenge.status.is_in(["awarded", "closed"])).returning(Challenge.id)
+        if not done:
+            raise Conflict(f"Only an awarded or closed challenge can be archived; this one is {row['status']}.")
+        await record(principal, "challenge.archived", "challenge", row["id"], before={"status": row["status"]}, after={"status": "archived"})
     return await challenge_out(await get_row(row["id"]))

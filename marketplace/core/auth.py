@@ -7,6 +7,7 @@ declares nothing is refused: deny by default.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,6 +109,9 @@ async def principal_from_session(cookie: str) -> Principal | None:
     return await load_principal(row["user"], "session")
 
 
+acting_user: ContextVar[str | None] = ContextVar("acting_user", default=None)  # who the audit trail names
+
+
 class AuthenticationMiddleware(ASGIMiddleware):
     """Puts the Principal (or None) in `scope["user"]`. The API authenticates by bearer token only,
     so a browser's cookie can never be used to call it (no CSRF on the API)."""
@@ -126,7 +130,11 @@ class AuthenticationMiddleware(ASGIMiddleware):
                 principal = await principal_from_session(cookie)
         scope["user"] = principal
         scope["auth"] = None
-        await next_app(scope, receive, send)
+        token = acting_user.set(principal.user_id if principal else None)
+        try:
+            await next_app(scope, receive, send)
+        finally:
+            acting_user.reset(token)
 
 
 def _cookie(header: str, name: str) -> str | None:

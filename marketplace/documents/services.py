@@ -12,6 +12,7 @@ from marketplace.core.errors import NotFound
 from marketplace.documents.rendering import render_pdf_async
 from marketplace.documents.tables import Document
 from marketplace.settings import get_settings
+from marketplace.transparency.audit import record
 
 log = logging.getLogger("marketplace.documents")
 
@@ -69,6 +70,8 @@ async def store_document(kind: str, subject_type: str, subject_id: object, langu
             continue
         if savepoint is not None:
             await savepoint.release()
+        await record("system", "document.stored", subject_type, subject_id, {"kind": kind, "version": document.version,
+                     "language": language, "sha256": sha256})
         return document
     raise RuntimeError(f"could not store {kind} {subject_type}/{subject_id}: version kept changing")
 

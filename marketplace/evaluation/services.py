@@ -18,6 +18,7 @@ from marketplace.evaluation.tables import Criterion, Declaration, EvaluationSetu
 from marketplace.proposals import access
 from marketplace.proposals.services import get_challenge, parse_uuid, proposal_view, stage_rows, template_of
 from marketplace.proposals.tables import Decision, Proposal, ProposalStage
+from marketplace.transparency.audit import record
 
 
 async def buyer_challenge(principal: Principal, challenge_id: Any, *, deciding: bool = False) -> dict[str, Any]:
@@ -82,6 +83,8 @@ async def replace_criteria(principal: Principal, challenge_id: Any, items: list[
         for i, c in enumerate(items):
             await Criterion.insert(Criterion(challenge=challenge["id"], stage=c.stage, key=c.key, name=c.name, description=c.description,
                                              weight=c.weight, scale_max=c.scale_max, position=i))
+        await record(principal, "criteria.replaced", "challenge", challenge["id"], {"stages": sorted(seen)},
+                     after={"criteria": [[c.stage, c.key, c.weight, c.scale_max] for c in items]})
     return await all_criteria(challenge)
 
 
@@ -92,11 +95,14 @@ async def set_blind(principal: Principal, challenge_id: Any, blind: bool) -> sch
     if await Score.exists().where((Score.stage == first) & (Score.proposal.challenge == challenge["id"])):
         raise Conflict(_("Scoring of the first round has begun: blindness can no longer change."))
     existing = await EvaluationSetup.select().where(EvaluationSetup.challenge == challenge["id"]).first()
-    if existing:
-        await EvaluationSetup.update({EvaluationSetup.blind_first_round: blind, EvaluationSetup.updated_at: now()}).where(
-            EvaluationSetup.id == existing["id"])
-    else:
-        await EvaluationSetup.insert(EvaluationSetup(challenge=challenge["id"], blind_first_round=blind))
+    async with transaction():
+        if existing:
+            await EvaluationSetup.update({EvaluationSetup.blind_first_round: blind, EvaluationSetup.updated_at: now()}).where(
+                EvaluationSetup.id == existing["id"])
+        else:
+            await EvaluationSetup.insert(EvaluationSetup(challenge=challenge["id"], blind_first_round=blind))
+        await record(principal, "evaluation.blind_set", "challenge", challenge["id"],
+                     before={"blind_first_round": bool(existing and existing["blind_first_round"])}, after={"blind_first_round": blind})
     return schemas.SetupOut(challenge_id=str(challenge["id"]), blind_first_round=blind)
 
 
@@ -120,7 +126,9 @@ async def assign_evaluator(principal: Principal, challenge_id: Any, user_id: str
     if not is_evaluator:
         raise invalid("user_id", "is not an evaluator of a public body")
     try:
-        await EvaluatorAssignment.insert(EvaluatorAssignment(challenge=challenge["id"], evaluator=uid, assigned_by=uuid.UUID(principal.user_id)))
+        async with transaction():
+            await EvaluatorAssignment.insert(EvaluatorAssignment(challenge=challenge["id"], evaluator=uid, assigned_by=uuid.UUID(principal.user_id)))
+            await record(principal, "evaluator.assigned", "challenge", challenge["id"], {"evaluator": str(uid)})
     except Exception as exc:
         if is_integrity_error(exc):
             raise Conflict(_("This evaluator is already assigned."), [FieldError("user_id", "is already assigned")]) from None
@@ -155,6 +163,7 @@ async def declare(principal: Principal, challenge_id: Any, has_conflict: bool, s
         moment = now()
         await Declaration.insert(Declaration(challenge=challenge["id"], evaluator=uid, has_conflict=has_conflict, statement=statement,
                                              declared_at=moment))
+        await record(principal, "declaration.made", "challenge", challenge["id"], {"has_conflict": has_conflict})
     return schemas.DeclarationOut(challenge_id=str(challenge["id"]), has_conflict=has_conflict, statement=statement, declared_at=rfc3339(moment))
 
 
@@ -204,6 +213,8 @@ async def score(principal: Principal, proposal_id: Any, data: schemas.ScoresIn) 
                                        & (Score.evaluator == uid))
             await Score.insert(Score(proposal=proposal["id"], stage=data.stage, criterion=s.criterion, evaluator=uid, value=s.value,
                                      justification=s.justification.strip()))
+        await record(principal, "score.given", "proposal", proposal["id"], {"stage": data.stage},
+                     after={s.criterion: s.value for s in data.scores})
     return await my_scores(proposal["id"], data.stage, uid, list(criteria.values()))
 
 

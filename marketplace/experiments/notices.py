@@ -11,6 +11,7 @@ from marketplace.core.clock import now
 from marketplace.core.i18n import LOCALES, translations
 from marketplace.experiments.tables import Experiment, Milestone
 from marketplace.mail.services import enqueue_mail, notify
+from marketplace.transparency.audit import record
 
 REVIEWERS = ("civil_servant", "procurement_officer")
 
@@ -56,6 +57,7 @@ async def flag_overdue_milestones(limit: int = 100) -> int:
             (Milestone.id == milestone["id"]) & Milestone.overdue_flagged_at.is_null()).returning(Milestone.id)
         if not claimed:
             continue  # another worker took it
+        await record("system", "milestone.overdue", "milestone", milestone["id"], {"due_date": milestone["due_date"]})
         experiment = await Experiment.select().where(Experiment.id == milestone["experiment"]).first()
         people = await members(experiment["company"], "company_member") + await members(experiment["buyer"], *REVIEWERS)
         await tell(people, "milestone_overdue", "Milestone overdue: %(milestone)s",

@@ -52,6 +52,8 @@ async def create_experiment(*, buyer_id: object, company_id: object, title: str,
                 currency=m.get("currency", "EUR"), due_date=m["due_date"], expected_deliverable=m.get("expected_deliverable", ""),
                 award_milestone_id=m.get("award_milestone_id"),
             ))
+        await audit.record(None, "experiment.started", "experiment", experiment.id, {"contract": str(contract_id) if contract_id else None,
+                           "milestones": len(milestones)}, after={"status": "running"})
     return str(experiment.id)
 
 

@@ -24,6 +24,7 @@ from marketplace.core.errors import DomainError, FieldError
 from marketplace.payments import gateway
 from marketplace.payments.schemas import WebhookAck
 from marketplace.payments.tables import StripeWebhookEvent
+from marketplace.transparency.audit import record
 
 TOLERANCE_SECONDS = 300  # Stripe's default: an older signature is a replay attack; a newer one is forged
 EVENT_ID = re.compile(r"evt_[A-Za-z0-9_]{1,60}")
@@ -117,6 +118,7 @@ async def receive_event(payload: bytes, signature: str | None) -> WebhookAck:
             outcome = await apply()
             await StripeWebhookEvent.update({StripeWebhookEvent.processed_at: now(), StripeWebhookEvent.outcome: outcome[:200]}).where(
                 StripeWebhookEvent.stripe_event_id == event_id)
+            await record(None, "webhook.received", "stripe_event", event_id, {"type": event_type, "outcome": outcome[:200]})
     except Exception as exc:
         if is_integrity_error(exc):
             return WebhookAck(received=True, duplicate=True)

@@ -30,6 +30,7 @@ from marketplace.procedures.engine import MIME_TYPES, DocumentSpec, StageSpec
 from marketplace.proposals import services
 from marketplace.proposals.controllers import READERS, TEAM_ROLES
 from marketplace.proposals.tables import ProposalAttachment
+from marketplace.transparency.audit import record
 
 FOLDER = "proposals"  # under the upload directory
 MAX_UPLOAD_MB = 50  # above every template's max_mb; each document's own limit is checked after reading
@@ -85,6 +86,8 @@ async def upload(principal: Principal, proposal_id: Any, stage_key: str, doc_key
             (ProposalAttachment.proposal == proposal["id"]) & (ProposalAttachment.stage == stage_key)
             & (ProposalAttachment.document == doc_key))
         await row.save()
+        await record(principal, "attachment.uploaded", "proposal", proposal["id"], {  # metadata only: the file stays sealed
+            "stage": stage_key, "document": doc_key, "size": len(content), "sha256": row.sha256})
     return out(row.to_dict(), proposal["id"])
 
 

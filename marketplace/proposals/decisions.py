@@ -24,6 +24,7 @@ from marketplace.proposals.services import (
 )
 from marketplace.proposals.tables import Decision, Proposal, ProposalStage
 from marketplace.proposals.timeline import next_step
+from marketplace.transparency.audit import record
 
 
 def _is_deciding_civil_servant(principal: Principal, challenge: dict[str, Any]) -> bool:
@@ -74,7 +75,8 @@ async def decide(principal: Principal, proposal_id: Any, data: schemas.DecisionI
             if others >= spec.max_selected:
                 raise Conflict(_("At most %(n)s proposals may pass this stage.", n=spec.max_selected),
                                [FieldError("outcome", f"at most {spec.max_selected} proposals may advance")])
-        existing = await Decision.select(Decision.id).where((Decision.proposal == proposal["id"]) & (Decision.stage == data.stage)).first()
+        existing = await Decision.select(Decision.id, Decision.outcome).where(
+            (Decision.proposal == proposal["id"]) & (Decision.stage == data.stage)).first()
         values = {Decision.outcome: data.outcome, Decision.feedback: feedback, Decision.decided_by: uuid.UUID(principal.user_id),
                   Decision.decided_at: now()}
         if existing:
@@ -82,6 +84,8 @@ async def decide(principal: Principal, proposal_id: Any, data: schemas.DecisionI
         else:
             await Decision.insert(Decision(proposal=proposal["id"], stage=data.stage, outcome=data.outcome, feedback=feedback,
                                            decided_by=uuid.UUID(principal.user_id), decided_at=now()))
+        await record(principal, "decision.made", "proposal", proposal["id"], {"stage": data.stage},
+                     before={"outcome": existing["outcome"] if existing else None}, after={"outcome": data.outcome})
     viewer = access.Viewer(access.BUYER)
     copies = await _working_copies(proposal["id"])
     keys = visible_stage_keys(template, viewer, copies, stages, now())
@@ -124,6 +128,8 @@ async def close_stage(principal: Principal, challenge_id: Any, stage_key: str) -
         ).returning(ChallengeStage.id)
         if not closed:
             raise Conflict(_("This stage is closed: its decisions are final."))
+        await record(principal, "stage.decided", "challenge", challenge["id"], {"stage": stage_key},
+                     before={"status": "evaluation"}, after={"status": "decided"})
         decisions = await Decision.select(Decision.all_columns(), Decision.proposal.status.as_alias("proposal_status")).where(
             (Decision.stage == stage_key) & (Decision.proposal.challenge == challenge["id"])
             & (Decision.proposal.status != Proposal.Status.withdrawn))
@@ -138,6 +144,8 @@ async def close_stage(principal: Principal, challenge_id: Any, stage_key: str) -
                 updates = {Proposal.status: Proposal.Status.rejected, Proposal.updated_at: moment}
             await Proposal.update(updates).where(Proposal.id == d["proposal"])
             await Decision.update({Decision.notified_at: moment}).where(Decision.id == d["id"])
+            await record(principal, "proposal.decided", "proposal", d["proposal"], {"stage": stage_key, "outcome": d["outcome"]},
+                         before={"status": d["proposal_status"]}, after={"status": updates[Proposal.status]})
             proposal = await Proposal.select().where(Proposal.id == d["proposal"]).first()
             upcoming = next_step(proposal, template, await _working_copies(proposal["id"]), await stage_rows(challenge["id"]), moment)
             await notices.tell_decision(proposal, challenge, spec.name, d["outcome"], d["feedback"], upcoming.text if upcoming else "")

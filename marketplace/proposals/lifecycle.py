@@ -16,10 +16,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from marketplace.challenges.tables import Challenge, ChallengeStage
-from marketplace.core.clock import as_utc, now
+from marketplace.core.clock import as_utc, now, rfc3339
 from marketplace.core.db import transaction
 from marketplace.procedures import engine
 from marketplace.settings import get_settings
+from marketplace.transparency.audit import record
 
 log = logging.getLogger("marketplace.proposals.lifecycle")
 
@@ -69,9 +70,13 @@ async def _close_submissions(challenge: dict[str, Any], stage: dict[str, Any]) -
     if await blocking_questions(challenge["id"]) > 0:
         log.info("stage %s of %s stays open: unanswered questions", stage["key"], challenge["id"])
         return False
-    moved = await ChallengeStage.update({ChallengeStage.status: ChallengeStage.Status.evaluation}).where(
-        (ChallengeStage.id == stage["id"]) & (ChallengeStage.status == ChallengeStage.Status.open)
-    ).returning(ChallengeStage.id)
+    async with transaction():
+        moved = await ChallengeStage.update({ChallengeStage.status: ChallengeStage.Status.evaluation}).where(
+            (ChallengeStage.id == stage["id"]) & (ChallengeStage.status == ChallengeStage.Status.open)
+        ).returning(ChallengeStage.id)
+        if moved:  # the clock did it, whoever's request noticed first
+            await record("system", "stage.submissions_closed", "challenge", challenge["id"], {"stage": stage["key"]},
+                         before={"status": "open"}, after={"status": "evaluation"})
     return bool(moved)
 
 
@@ -90,6 +95,8 @@ async def _open_stage(challenge: dict[str, Any], stage: dict[str, Any], moment: 
         if not moved:
             return False
         await Challenge.update({Challenge.current_stage: stage["key"], Challenge.updated_at: moment}).where(Challenge.id == challenge["id"])
+        await record("system", "stage.opened", "challenge", challenge["id"], {"stage": stage["key"], "closes_at": rfc3339(closes_at)},
+                     before={"status": "pending"}, after={"status": "open"})
         from marketplace.proposals.notices import tell_stage_opened
 
         await tell_stage_opened(challenge, stage["key"], closes_at)

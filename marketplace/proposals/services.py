@@ -19,6 +19,7 @@ from marketplace.procedures import engine
 from marketplace.procedures.engine import ProcedureTemplate
 from marketplace.proposals import access, answers, lifecycle, schemas
 from marketplace.proposals.tables import Decision, Proposal, ProposalStage, ProposalStageVersion
+from marketplace.transparency.audit import record
 
 ACTIVE = (Proposal.Status.draft, Proposal.Status.submitted, Proposal.Status.advanced, Proposal.Status.selected,
           Proposal.Status.awarded)
@@ -142,6 +143,8 @@ async def start_proposal(principal: Principal, challenge_id: Any, company_id: st
                                 created_by=uuid.UUID(principal.user_id), current_stage=first)
             await proposal.save()
             await _ensure_working_copy(proposal.to_dict(), challenge, first)
+            await record(principal, "proposal.started", "proposal", proposal.id, {"challenge": str(challenge["id"]),
+                         "company": str(company["id"])}, after={"status": "draft"})
     except Exception as exc:
         if is_integrity_error(exc):
             raise Conflict(_("This company already has a proposal for this challenge."), [FieldError("company_id", "already has a proposal")]) from None
@@ -241,6 +244,9 @@ async def submit_stage(principal: Principal, proposal_id: Any, stage_key: str) -
         if status in (Proposal.Status.draft, Proposal.Status.advanced, Proposal.Status.selected, Proposal.Status.awarded):
             status = Proposal.Status.submitted
         await Proposal.update({Proposal.status: status, Proposal.updated_at: now()}).where(Proposal.id == proposal["id"])
+        # metadata only: a submission's content stays sealed, even from the audit trail
+        await record(principal, "proposal.submitted", "proposal", proposal["id"], {"stage": stage_key, "version": version},
+                     before={"status": proposal["status"]}, after={"status": status})
         # Last: in time or not is decided by the database's clock once every lock is held (then it commits).
         moment = await stamp_before(ProposalStage, copy["id"], ProposalStage.submitted_at, stage["closes_at"])
         if moment is None:
@@ -252,12 +258,15 @@ async def submit_stage(principal: Principal, proposal_id: Any, stage_key: str) -
 async def withdraw(principal: Principal, proposal_id: Any) -> schemas.ProposalOut:
     """The team withdraws its proposal (not once it is awarded)."""
     proposal, _challenge = await _load_for_team(principal, proposal_id)
-    done = await Proposal.update({Proposal.status: Proposal.Status.withdrawn, Proposal.withdrawn_at: now(), Proposal.updated_at: now()}).where(
-        (Proposal.id == proposal["id"]) & Proposal.status.is_in(
-            [Proposal.Status.draft, Proposal.Status.submitted, Proposal.Status.advanced, Proposal.Status.selected])
-    ).returning(Proposal.id)
-    if not done:
-        raise Conflict(_("This proposal is %(status)s: it cannot be withdrawn.", status=proposal["status"]))
+    async with transaction():
+        done = await Proposal.update({Proposal.status: Proposal.Status.withdrawn, Proposal.withdrawn_at: now(), Proposal.updated_at: now()}).where(
+            (Proposal.id == proposal["id"]) & Proposal.status.is_in(
+                [Proposal.Status.draft, Proposal.Status.submitted, Proposal.Status.advanced, Proposal.Status.selected])
+        ).returning(Proposal.id)
+        if not done:
+            raise Conflict(_("This proposal is %(status)s: it cannot be withdrawn.", status=proposal["status"]))
+        await record(principal, "proposal.withdrawn", "proposal", proposal["id"], before={"status": proposal["status"]},
+                     after={"status": "withdrawn"})
     return await get_proposal(principal, proposal["id"])
 
 
@@ -469,9 +478,12 @@ async def companies_with_proposals(challenge_id: Any) -> list[str]:
 async def mark_awarded(proposal_id: Any) -> None:
     """The contracts domain awarded a `selected` proposal. Refused (409) for any other status."""
     pid = parse_uuid(proposal_id, "proposal")
-    done = await Proposal.update({Proposal.status: Proposal.Status.awarded, Proposal.updated_at: now()}).where(
-        (Proposal.id == pid) & Proposal.status.is_in([Proposal.Status.selected, Proposal.Status.awarded])
-    ).returning(Proposal.id)
+    async with transaction():
+        done = await Proposal.update({Proposal.status: Proposal.Status.awarded, Proposal.updated_at: now()}).where(
+            (Proposal.id == pid) & Proposal.status.is_in([Proposal.Status.selected, Proposal.Status.awarded])
+        ).returning(Proposal.id)
+        if done:
+            await record(None, "proposal.awarded", "proposal", pid, after={"status": "awarded"})
     if not done:
         if not await Proposal.exists().where(Proposal.id == pid):
             raise NotFound("proposal")

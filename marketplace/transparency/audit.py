@@ -29,6 +29,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from marketplace.core.auth import acting_user
 from marketplace.core.clock import now, rfc3339
 from marketplace.core.db import is_postgres, transaction
 from marketplace.core.logs import client_address
@@ -73,8 +74,9 @@ def chain_mac(digest: str) -> str:
 
 
 def _actor(actor: Any) -> str:
+    """A Principal or user id; None: the person signed in to the request being served, else the system."""
     if actor is None:
-        return "system"
+        return acting_user.get() or "system"
     return str(getattr(actor, "user_id", actor))
 
 
