@@ -30,6 +30,7 @@ NOT_STATE_CHANGES = {
     # payments internals: payouts and webhooks are recorded where their state changes
     "payments/payouts.py:_claim": "the worker's claim on a payout it is about to pay",
     "payments/connect.py:_ensure_account": "the connected account id, recorded when its state is applied",
+    "experiments/services.py:start_experiment": "links the contract to the experiment that create_experiment records",
     "payments/payouts.py:create_payout": "recorded by its caller in the same transaction (payout.created, experiments)",
     "payments/payouts.py:wake_waiting_payouts": "retry timing only: the payouts' state does not change",
 }

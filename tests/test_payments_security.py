@@ -16,6 +16,7 @@ from marketplace.payments.sandbox.delivery import signature_header
 from marketplace.payments.sandbox.tables import SandboxAccountLink, SandboxEvent
 from marketplace.payments.tables import Payout, StripeWebhookEvent
 from marketplace.settings import Settings
+from marketplace.transparency.audit import chain_pending
 from marketplace.transparency.tables import AuditEvent
 from tests.factories import make_user, signed_in_client, token_for
 from tests.factories_payments import onboard_company, onboarded_account, stripe, top_up
@@ -93,6 +94,7 @@ async def test_a_forged_transfer_event_changes_nothing_is_recorded_and_admins_ar
     assert (await outcome("evt_forged")).startswith("mismatch, nothing changed")
     assert "amount is 1, expected 500000" in await outcome("evt_forged")
     assert await OutboxMessage.count().where(OutboxMessage.kind == "payout_paid") == 0
+    await chain_pending()  # recorded events join the chain after commit
     audit = await AuditEvent.select().where(AuditEvent.action == "payout.webhook_mismatch")
     assert [a["subject_id"] for a in audit] == [str(payout["id"])]
     [mail] = await OutboxMessage.select().where(OutboxMessage.kind == "payout_mismatch")
