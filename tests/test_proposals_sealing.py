@@ -140,3 +140,21 @@ async def test_nothing_about_submissions_not_even_their_number_before_the_deadli
         progress = (await client.get(f"/api/v1/challenges/{crowded.id}/progress", headers=civil)).json()["items"]
         assert [(p["sealed"], p["proposals_total"], p["proposals_scored"]) for p in progress] == [(False, 4, 0)]
         assert "0 of 4 proposals scored" in (await client.get(f"/challenges/{crowded.id}/board", headers=civil)).text
+
+
+async def test_an_evaluator_sees_no_bidder_names_nor_their_number_before_the_first_deadline(client):
+    with time_machine.travel(T0, tick=False) as clock:
+        buyer = await make_org("public_body")
+        crowded = await make_open_challenge(buyer, start=T0, title="Same")
+        empty = await make_open_challenge(buyer, start=T0, title="Same")
+        bidders = [await make_proposal(crowded, status=status) for status in ("draft", "submitted", "submitted")]
+        ines = await make_evaluator(crowded, buyer, declared=False)
+        await EvaluatorAssignment.insert(EvaluatorAssignment(challenge=empty.id, evaluator=ines.id))
+        clock.move_to((await stage_row(crowded, "expression_of_interest"))["closes_at"] - timedelta(seconds=1))
+        await signed_in_client(client, ines)
+        pages = [(await client.get(f"/challenges/{c.id}/declaration")).text.replace(str(c.id), "ID") for c in (crowded, empty)]
+        assert pages[0] == pages[1], "the page reads the same with three companies or none"
+        assert not any(p.company_org.name in pages[0] for p in bidders)
+        clock.move_to((await stage_row(crowded, "expression_of_interest"))["closes_at"])
+        after = (await client.get(f"/challenges/{crowded.id}/declaration")).text
+        assert all(p.company_org.name in after for p in bidders)

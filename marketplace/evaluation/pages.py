@@ -28,6 +28,7 @@ from marketplace.proposals.services import (
     load_proposal,
     proposal_view,
     render_proposal,
+    stage_rows,
     template_of,
 )
 from marketplace.web.pages import errors_by_field, form_text, see_other
@@ -53,11 +54,15 @@ async def declaration_form(request: Request[Any, Any, Any], challenge_id: str) -
     return view(request, "evaluation/declaration.html", challenge=challenge, existing=existing, bidders=await _bidders(challenge))
 
 
-async def _bidders(challenge: dict) -> list[str] | None:
+async def _bidders(challenge: dict) -> list[str] | str | None:
     """The names of the companies taking part, so the evaluator knows whom to declare about; None when
-    the first round is blind (identities stay hidden from evaluators)."""
+    the first round is blind (identities stay hidden from evaluators); "sealed" before the first deadline,
+    when not even how many companies take part may show."""
     if await services.is_blind(challenge["id"]):
         return None
+    first = min((await stage_rows(challenge["id"])).values(), key=lambda s: s["position"], default=None)
+    if first is None or not access.unsealed(first["closes_at"]):
+        return "sealed"
     ids = [uuid.UUID(c) for c in await companies_with_proposals(challenge["id"])]
     if not ids:
         return []
