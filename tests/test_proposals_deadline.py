@@ -1,6 +1,6 @@
-"""The deadline is decided where the submission is written: inside its transaction, by the database's
-clock, as the last write, so that a submission committed after `closes_at` is refused and none is
-stamped before the moment it was accepted. Frozen-clock tests make the database's clock follow the
+"""Deadlines (submissions, questions, objections) are decided where the change is written: inside its
+transaction, by the database's clock, as the last write, so that a submission committed after
+`closes_at` is refused and none is stamped before the moment it was accepted. Frozen-clock tests make the database's clock follow the
 app's clock (conftest); the last test runs on the real clocks of both databases."""
 
 import asyncio
@@ -145,3 +145,46 @@ async def test_the_database_clock_decides_on_both_databases(client, monkeypatch)
     late = await waiting
     assert late.status_code == 409, late.text
     assert [v for v, _at in await stored(pid)] == [1]
+
+
+async def test_a_question_still_being_asked_at_the_qa_deadline_is_refused(client, monkeypatch):
+    from marketplace.challenges import dialogue
+    from marketplace.challenges.tables import Question
+    from tests.factories_challenges import make_challenge
+    from tests.test_challenges_dialogue import _ask
+
+    with time_machine.travel(T0, tick=False) as clock:
+        challenge = await make_challenge(qa_closes_at=T0 + timedelta(days=3))
+        company = await make_user("company_member")
+        clock.move_to(T0 + timedelta(days=3) - timedelta(milliseconds=10))
+        real = dialogue._tell_buyer_team
+
+        async def slow(row):
+            clock.move_to(T0 + timedelta(days=3, milliseconds=140))
+            await real(row)
+
+        monkeypatch.setattr(dialogue, "_tell_buyer_team", slow)
+        late = await _ask(client, challenge, company)
+        assert late.status_code == 409, late.text
+        assert await Question.count() == 0
+
+
+async def test_an_objection_still_being_written_when_the_standstill_ends_is_refused(client, monkeypatch):
+    from marketplace.awards import letters
+    from marketplace.awards.tables import Objection
+    from tests.test_contracts_api import _awarded
+
+    s = await _awarded(client)
+    ends = as_utc(datetime.fromisoformat(s.award["standstill_ends_at"].replace("Z", "+00:00")))
+    with time_machine.travel(ends - timedelta(milliseconds=10), tick=False) as clock:
+        real = letters.tell_buyer_of_objection
+
+        async def slow(award, objection):
+            clock.move_to(ends + timedelta(milliseconds=140))
+            await real(award, objection)
+
+        monkeypatch.setattr(letters, "tell_buyer_of_objection", slow)
+        late = await client.post(f"/api/v1/awards/{s.award['id']}/objections", json={"text": "Our price was lower."},
+                                 headers=await token_for(s.loser_member))
+        assert late.status_code == 409, late.text
+        assert await Objection.count() == 0

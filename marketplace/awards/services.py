@@ -21,7 +21,7 @@ from marketplace.awards.tables import Award, AwardMilestone, Contract, ContractN
 from marketplace.challenges.tables import Challenge, ChallengeStage
 from marketplace.core.auth import Principal
 from marketplace.core.clock import as_utc, now, rfc3339
-from marketplace.core.db import is_integrity_error, transaction
+from marketplace.core.db import is_integrity_error, stamp_before, transaction
 from marketplace.core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from marketplace.core.money import format_money, money
 from marketplace.procedures import engine
@@ -304,6 +304,10 @@ async def raise_objection(principal: Principal, award_id: Any, data: schemas.Obj
         await record(principal, "objection.raised", "award", award.id, {"objection": str(objection.id), "company": company},
                      after={"status": "open"})
         await letters.tell_buyer_of_objection(award, objection)
+        raised = await stamp_before(Objection, objection.id, Objection.raised_at, award.standstill_ends_at)  # last: the database's clock
+        if raised is None:
+            raise Conflict("The standstill period has ended: objections are no longer accepted.")
+        objection.raised_at = raised
     return objection_out(objection)
 
 

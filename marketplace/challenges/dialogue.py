@@ -11,7 +11,7 @@ from marketplace.challenges.services import get_row, is_buyer_team, parse_id, vi
 from marketplace.challenges.tables import Follow, Question
 from marketplace.core.auth import Principal
 from marketplace.core.clock import as_utc, now, rfc3339
-from marketplace.core.db import transaction
+from marketplace.core.db import stamp_before, transaction
 from marketplace.core.errors import Conflict, Forbidden, NotFound, invalid
 from marketplace.mail.services import enqueue_mail, notify
 from marketplace.transparency.audit import record
@@ -47,6 +47,8 @@ async def ask(principal: Principal, challenge_id: Any, data: schemas.QuestionIn)
         await question.save()
         await _tell_buyer_team(row)
         await record(principal, "question.asked", "challenge", row["id"], {"question": str(question.id)})
+        if await stamp_before(Question, question.id, Question.asked_at, row["qa_closes_at"]) is None:  # last: the database's clock
+            raise Conflict(f"The Q&A deadline ({rfc3339(row['qa_closes_at'])}) has passed: questions are closed.")
     return question_out(await Question.select().where(Question.id == question.id).first())
 
 
