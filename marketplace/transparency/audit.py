@@ -106,6 +106,8 @@ async def chain_pending(batch: int = 500) -> int:
     """Give every committed pending event its place in the chain (oldest first); returns how many.
     One short transaction per batch, serialised by a lock that only chaining takes."""
     chained = 0
+    if not await PendingAuditEvent.exists():  # the usual case: no write lock taken for nothing
+        return 0
     while True:
         async with transaction():
             if is_postgres():
