@@ -28,8 +28,10 @@ NOT_STATE_CHANGES = {
     "proposals/services.py:_ensure_working_copy": "the team's private draft copy",
     "proposals/services.py:save_answers": "a private draft; submissions are audited",
     # payments internals: payouts and webhooks are recorded where their state changes
-    "payments/payouts.py:_claim": "the worker's claim on a payout it is about to pay",
     "payments/connect.py:_ensure_account": "the connected account id, recorded when its state is applied",
+    "awards/services.py:next_contract_number": "a counter, inside the award's transaction (award.made)",
+    "awards/services.py:step": "a counter, inside the award's transaction (award.made)",
+    "opendata/exports.py:build_ocds_bulk": "derived open data files",
     "experiments/services.py:start_experiment": "links the contract to the experiment that create_experiment records",
     "payments/payouts.py:create_payout": "recorded by its caller in the same transaction (payout.created, experiments)",
     "payments/payouts.py:wake_waiting_payouts": "retry timing only: the payouts' state does not change",

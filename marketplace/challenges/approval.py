@@ -115,6 +115,7 @@ async def send_back(principal: Principal, challenge_id: Any, comments: list[dict
                 comments=json.dumps(cleaned)))
         await Challenge.update({Challenge.approval_requested_at: None, Challenge.approval_requested_by: None}).where(
             Challenge.id == row["id"])
+        await record(principal, "challenge.sent_back", "challenge", row["id"], {"comments": len(cleaned)})
         for author in authors:
             with in_locale(author["user.locale"]):
                 heading = _("Your draft was sent back with comments: %(title)s", title=title)

@@ -23,6 +23,7 @@ from marketplace.core.db import is_integrity_error, transaction
 from marketplace.core.errors import Conflict, FieldError, Invalid, NotFound, TooManyRequests, invalid
 from marketplace.settings import get_settings
 from marketplace.transparency import audit
+from marketplace.transparency.audit import record
 
 MAX_STEPS = 12
 ENTRIES_PER_HOUR = 5  # per sender and call
@@ -133,7 +134,10 @@ async def submit(challenge_id: Any, principal: Principal | None, ip: str, kind: 
     row = PainPoint(call_id=call["id"], kind=kind, step=step, text=text, author_name=author_name,
                     author=uuid.UUID(principal.user_id) if principal else None, consent_to_quote=bool(consent_to_quote),
                     source=source)
-    await row.save()
+    async with transaction():
+        await row.save()
+        await record(principal.user_id if principal else "anonymous", "pain_point.submitted", "challenge", challenge_id,
+                     {"entry": str(row.id), "kind": kind}, ip=ip)
     saved = await PainPoint.select().where(PainPoint.id == row.id).first()
     return entry_out(saved, for_team=False, call_closed=False)
 
@@ -155,6 +159,7 @@ async def support(entry_id: Any, principal: Principal | None, ip: str) -> dict[s
         async with transaction():
             await PainPointSupport.insert(PainPointSupport(pain_point=entry["id"], supporter=supporter))
             await PainPoint.update({PainPoint.supports: PainPoint.supports + 1}).where(PainPoint.id == entry["id"])
+            await record(principal.user_id if principal else "anonymous", "pain_point.supported", "pain_point", entry["id"], ip=ip)
     except Exception as exc:
         if not is_integrity_error(exc):
             raise
@@ -229,4 +234,5 @@ async def quote(principal: Principal, entry_id: Any) -> dict[str, Any]:
         await Challenge.update({Challenge.problem: problem[:20_000], Challenge.updated_at: now()}).where(Challenge.id == row["id"])
         await PainPoint.update({PainPoint.quoted: True, PainPoint.response: entry["response"] or "used"}).where(
             PainPoint.id == entry["id"])
+        await record(principal, "pain_point.quoted", "challenge", row["id"], {"entry": str(entry["id"])})
     return {"problem": problem}
