@@ -118,7 +118,7 @@ async def test_checkpoints_are_written_by_the_worker_logged_and_published(client
     assert published[0]["hash"] in caplog.text and published[0]["mac"] in caplog.text
     page = await client.get("/audit/checkpoints")
     assert page.status_code == 200 and published[0]["hash"] in page.text
-    assert 'href="/audit/checkpoints"' in (await client.get("/outcomes")).text
+    assert 'href="/audit/checkpoints"' in (await client.get("/results")).text
     assert anchor.authentic(published[0])
     assert not anchor.authentic({**published[0], "seq": 2})
 
