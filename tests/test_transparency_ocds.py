@@ -116,3 +116,32 @@ async def test_the_open_data_page_says_what_is_published_and_how_it_is_checked(c
         page = await client.get("/open-data", headers={"Accept-Language": lang})
         assert page.status_code == 200 and word in page.text
         assert settings.ocds_ocid_prefix in page.text and "/api/v1/opendata/ocds/bulk/ocds-releases.json.gz" in page.text
+
+
+async def test_a_paid_phase_is_a_contracting_process_of_its_own_linked_to_the_challenge(client, settings):
+    """The two-phase template's feasibility contracts (awards of a paid intermediate stage) form their own
+    process, `<ocid>-<stage>`, which the challenge's process links through relatedProcesses."""
+    from marketplace.transparency import ocds
+    from tests.factories_transparency import make_running_contract
+
+    setting, award, contract, _experiment_id = await make_running_contract()
+    [challenge] = await ocds.public_challenges(setting.challenge.id)
+    p = await ocds._process(challenge)
+    phase = p["stages"][0]["key"]
+    p["awards"] = [{**a, "stage": phase} for a in p["awards"]]  # as a paid first stage's award records it
+    main, feasibility = ocds.processes_of(p)
+    main_ocid = f"{settings.ocds_ocid_prefix}-{setting.challenge.id}"
+    assert main.get("ocid") is None and feasibility["ocid"] == f"{main_ocid}-{phase}"
+    assert main["awards"] == [] and [a["id"] for a in feasibility["awards"]] == [award.id]
+    releases = ocds.releases_of(main) + ocds.releases_of(feasibility)
+    package = {"uri": "https://example.org/p", "version": "1.1", "publishedDate": releases[-1]["date"],
+               "publisher": {"name": "Test"}, "releases": releases}
+    assert ocds_errors(package, "release-package") == []
+    assert data_review(package)["errors"]["validation"] == []
+    link = ocds.releases_of(main)[0]["relatedProcesses"][0]
+    assert link["identifier"] == f"{main_ocid}-{phase}" and link["relationship"] == ["planning"] and link["scheme"] == "ocid"
+    back = ocds.releases_of(feasibility)[0]["relatedProcesses"][0]
+    assert back["identifier"] == main_ocid
+    assert {r["ocid"] for r in ocds.releases_of(feasibility)} == {f"{main_ocid}-{phase}"}
+    assert ocds.split_ocid(f"{main_ocid}-{phase}") == (setting.challenge.id, phase)
+    assert (await client.get(f"/api/v1/opendata/ocds/records/{main_ocid}-nothing")).status_code == 404

@@ -75,13 +75,19 @@ def ocid(challenge_id: Any) -> str:
 
 
 def challenge_id_of(ocid_value: str) -> uuid.UUID | None:
+    return split_ocid(ocid_value)[0]
+
+
+def split_ocid(ocid_value: str) -> tuple[uuid.UUID | None, str]:
+    """(challenge id, phase) of an ocid: `<prefix>-<challenge id>` or `<prefix>-<challenge id>-<paid stage key>`."""
     prefix = get_settings().ocds_ocid_prefix + "-"
     if not ocid_value.startswith(prefix):
-        return None
+        return None, ""
+    rest = ocid_value[len(prefix):]
     try:
-        return uuid.UUID(ocid_value[len(prefix):])
+        return uuid.UUID(rest[:36]), rest[37:] if len(rest) > 37 and rest[36] == "-" else ""
     except ValueError:
-        return None
+        return None, ""
 
 
 def _value(cents: int, currency: str) -> dict[str, Any]:
@@ -304,7 +310,8 @@ def _release(p: dict[str, Any], suffix: str, date: datetime, tags: list[str], **
     for a in p["awards"]:
         if as_utc(a["awarded_at"]) <= as_utc(date) and a["company"] in p["orgs"]:
             parties.append(_party(p["orgs"][a["company"]], ["supplier", "payee"]))
-    return {"ocid": ocid(ch["id"]), "id": f"{ocid(ch['id'])}-{suffix}", "date": rfc3339(date), "tag": tags,
+    process_ocid = p.get("ocid") or ocid(ch["id"])
+    return {"ocid": process_ocid, "id": f"{process_ocid}-{suffix}", "date": rfc3339(date), "tag": tags,
             "initiationType": "tender", "language": "en", "parties": parties, "buyer": _ref(buyer), **sections}
 
 
@@ -320,7 +327,10 @@ def releases_of(p: dict[str, Any]) -> list[dict[str, Any]]:
     planning = {"rationale": ch["problem"] or ch["summary"],
                 "budget": {"description": "The challenge's budget cap, excluding VAT",
                            "amount": _value(ch["budget_cap_cents"], ch["currency"])}}
-    out = [_release(p, "tender", published, ["tender"], planning=planning, tender=_tender(p, "active", published))]
+    first: dict[str, Any] = {"planning": planning, "tender": _tender(p, "active", published)}
+    if p.get("related"):
+        first["relatedProcesses"] = p["related"]
+    out = [_release(p, "tender", published, ["tender"], **first)]
     for v in p["versions"]:
         if v["version"] > 1:
             at = as_utc(v["created_at"])
@@ -376,13 +386,53 @@ async def public_challenges(challenge_id: Any = None) -> list[dict[str, Any]]:
     return await query.order_by(Challenge.published_at)
 
 
+def _phase_of(award: dict[str, Any]) -> str:
+    return award.get("stage") or ""  # a paid intermediate stage's award names its stage; the final award ""
+
+
+def processes_of(p: dict[str, Any]) -> list[dict[str, Any]]:
+    """The contracting processes of one challenge: the challenge itself and, for each paid intermediate
+    stage (e.g. the two-phase template's feasibility phase), a process of its own with those contracts,
+    linked from the challenge's process through `relatedProcesses`."""
+    phases = sorted({_phase_of(a) for a in p["awards"]} - {""}, key=lambda k: next(
+        (s["position"] for s in p["stages"] if s["key"] == k), 0))
+    if not phases:
+        return [p]
+
+    def only(phase: str, extra: dict[str, Any]) -> dict[str, Any]:
+        awards = [a for a in p["awards"] if _phase_of(a) == phase]
+        award_ids = {a["id"] for a in awards}
+        contracts = [c for c in p["contracts"] if c["award"] in award_ids]
+        contract_ids = {c["id"] for c in contracts}
+        experiments = [e for e in p["experiments"] if e["contract_id"] in contract_ids]
+        experiment_ids = {e["id"] for e in experiments}
+        return {**p, "awards": awards, "contracts": contracts, "experiments": experiments,
+                "milestones": [m for m in p["milestones"] if m["experiment"] in experiment_ids],
+                "payouts": [t for t in p["payouts"] if t["experiment"] in experiment_ids], **extra}
+
+    base = get_settings().base_url
+    main_ocid = ocid(p["challenge"]["id"])
+    related = [{"id": phase, "relationship": ["planning"], "title": _stage_name(p["challenge"], phase),
+                "scheme": "ocid", "identifier": f"{main_ocid}-{phase}",
+                "uri": f"{base}/api/v1/opendata/ocds/records/{main_ocid}-{phase}"} for phase in phases]
+    out = [only("", {"related": related})]
+    for phase in phases:
+        position = next((s["position"] for s in p["stages"] if s["key"] == phase), 0)
+        back = [{"id": "main", "relationship": ["parent"], "title": p["challenge"]["title"], "scheme": "ocid",
+                 "identifier": main_ocid, "uri": f"{base}/api/v1/opendata/ocds/records/{main_ocid}"}]
+        out.append(only(phase, {"ocid": f"{main_ocid}-{phase}", "phase": phase, "related": back, "counts": None,
+                                "stages": [s for s in p["stages"] if s["position"] <= position], "versions": []}))
+    return out
+
+
 async def release_package(since: datetime | None) -> dict[str, Any] | None:
     """An OCDS release package of every public process's releases dated at or after `since`;
     None when there is none (OCDS requires at least one release in a package: the API answers 204)."""
     releases = []
     cutoff = rfc3339(since) if since else None
     for ch in await public_challenges():
-        releases += [r for r in releases_of(await _process(ch)) if cutoff is None or r["date"] >= cutoff]
+        for process in processes_of(await _process(ch)):
+            releases += [r for r in releases_of(process) if cutoff is None or r["date"] >= cutoff]
     if not releases:
         return None
     releases.sort(key=lambda r: (r["date"], r["id"]))
@@ -392,11 +442,13 @@ async def release_package(since: datetime | None) -> dict[str, Any] | None:
 
 async def record_package(ocid_value: str) -> dict[str, Any]:
     """The OCDS record package of one process: every release and the compiled release."""
-    challenge_id = challenge_id_of(ocid_value)
+    challenge_id, _phase = split_ocid(ocid_value)
     rows = await public_challenges(challenge_id) if challenge_id else []
-    if not rows:
+    process = next((x for x in processes_of(await _process(rows[0])) if (x.get("ocid") or ocid(challenge_id)) == ocid_value),
+                   None) if rows else None
+    if process is None:
         raise NotFound("contracting process")
-    releases = releases_of(await _process(rows[0]))
+    releases = releases_of(process)
     uri = f"{get_settings().base_url}/api/v1/opendata/ocds/records/{ocid_value}"
     return {**_package(uri, releases[-1]["date"]),
             "records": [{"ocid": ocid_value, "releases": releases, "compiledRelease": compiled_release(releases)}]}
