@@ -128,6 +128,8 @@ async def test_a_paid_phase_is_a_contracting_process_of_its_own_linked_to_the_ch
     [challenge] = await ocds.public_challenges(setting.challenge.id)
     p = await ocds._process(challenge)
     phase = p["stages"][0]["key"]
+    last = p["stages"][-1]["key"]
+    assert ocds.processes_of({**p, "awards": [{**a, "stage": last} for a in p["awards"]]})[0]["awards"]  # the final award
     p["awards"] = [{**a, "stage": phase} for a in p["awards"]]  # as a paid first stage's award records it
     main, feasibility = ocds.processes_of(p)
     main_ocid = f"{settings.ocds_ocid_prefix}-{setting.challenge.id}"

@@ -386,21 +386,24 @@ async def public_challenges(challenge_id: Any = None) -> list[dict[str, Any]]:
     return await query.order_by(Challenge.published_at)
 
 
-def _phase_of(award: dict[str, Any]) -> str:
-    return award.get("stage") or ""  # a paid intermediate stage's award names its stage; the final award ""
+def _phase_of(award: dict[str, Any], last_stage: str) -> str:
+    """The paid intermediate stage an award contracts ("" for the final award, at the last stage)."""
+    stage = award.get("stage") or ""
+    return "" if stage == last_stage else stage
 
 
 def processes_of(p: dict[str, Any]) -> list[dict[str, Any]]:
     """The contracting processes of one challenge: the challenge itself and, for each paid intermediate
     stage (e.g. the two-phase template's feasibility phase), a process of its own with those contracts,
     linked from the challenge's process through `relatedProcesses`."""
-    phases = sorted({_phase_of(a) for a in p["awards"]} - {""}, key=lambda k: next(
+    last = p["stages"][-1]["key"] if p["stages"] else ""
+    phases = sorted({_phase_of(a, last) for a in p["awards"]} - {""}, key=lambda k: next(
         (s["position"] for s in p["stages"] if s["key"] == k), 0))
     if not phases:
         return [p]
 
     def only(phase: str, extra: dict[str, Any]) -> dict[str, Any]:
-        awards = [a for a in p["awards"] if _phase_of(a) == phase]
+        awards = [a for a in p["awards"] if _phase_of(a, last) == phase]
         award_ids = {a["id"] for a in awards}
         contracts = [c for c in p["contracts"] if c["award"] in award_ids]
         contract_ids = {c["id"] for c in contracts}
