@@ -22,13 +22,16 @@ def _plan_nodes(plan: dict) -> list[dict]:
     return nodes
 
 
-async def _explain(sql: str, args: list) -> list[dict]:
+async def _explain(sql: str, args: list, bitmaps: bool = False, nested_loops: bool = True) -> list[dict]:
     """EXPLAIN ANALYZE of one statement, with sequential scans and sorts discouraged so that the plan shows
     whether an index can serve the order by itself (what it does on 100,000 challenges)."""
     async with transaction():
         await Challenge.raw("SET LOCAL enable_seqscan = off")
         await Challenge.raw("SET LOCAL enable_sort = off")
-        await Challenge.raw("SET LOCAL enable_bitmapscan = off")
+        if not bitmaps:
+            await Challenge.raw("SET LOCAL enable_bitmapscan = off")
+        if not nested_loops:  # a tiny table is best read from its other side; at size, each side by its index
+            await Challenge.raw("SET LOCAL enable_nestloop = off")
         rows = await Challenge.raw("EXPLAIN (ANALYZE, FORMAT JSON) " + re.sub(r"\$\d+", "{}", sql), *args)
     plan = rows[0]["QUERY PLAN"]
     plan = json.loads(plan) if isinstance(plan, str) else plan
@@ -196,3 +199,19 @@ async def test_a_request_without_forms_writes_no_csrf_cookie_and_draws_no_uuid(c
     assert first.status_code == 200 and "set-cookie" not in first.headers
     assert first.headers["x-request-id"] != second.headers["x-request-id"]
     assert drawn == []
+
+
+async def test_the_worker_finds_due_stages_through_indexes_not_by_reading_every_stage():
+    """Each worker round asked which stages are due by reading every stage and every challenge (0.5-0.9 s per
+    round on 100,000 challenges), so an accepted milestone waited that long more to be paid."""
+    if not is_postgres():
+        pytest.skip("the plan is PostgreSQL's")
+    from marketplace.proposals import lifecycle
+
+    await make_challenge(title="Due soon")
+    async with counted() as queries:
+        await lifecycle.advance_stage_deadlines()
+    sql, args = queries[0]
+    assert "challenge_stage" in sql
+    used = {n.get("Index Name") for n in await _explain(sql, args, bitmaps=True, nested_loops=False)}
+    assert {"challenge_stage_open_due", "challenge_stage_pending_due"} <= used, used
