@@ -158,7 +158,7 @@ async def release_milestone_payout(payout: dict[str, Any]) -> str:
     return "paid"
 
 
-async def execute_due_payouts(limit: int = 20) -> int:
+async def execute_due_payouts(limit: int = 100) -> int:
     """The worker's job: pay every due payout it can claim; returns how many were paid. An unexpected error
     is that payout's: it waits with the error and is retried later with the same idempotency key."""
     async def attempt(payout: dict[str, Any]) -> bool:
