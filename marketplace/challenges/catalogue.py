@@ -16,7 +16,7 @@ from marketplace.challenges.services import PUBLIC_STATUSES, visible_row
 from marketplace.challenges.tables import Challenge, ChallengeVersion
 from marketplace.core.auth import Principal
 from marketplace.core.bounds import parse_int, parse_moment
-from marketplace.core.clock import as_utc, rfc3339
+from marketplace.core.clock import as_utc, from_db, rfc3339
 from marketplace.core.db import is_postgres
 from marketplace.core.errors import FieldError, Invalid
 from marketplace.core.money import MAX_CENTS, Money
@@ -234,14 +234,7 @@ async def search(query: CatalogueQuery) -> schemas.ChallengePage:
 def _as_key(value: Any, sort: str) -> Any:
     if sort == "budget":
         return int(value)
-    return _as_datetime(value)
-
-
-def _as_datetime(value: Any) -> datetime | None:
-    """Raw SQL on SQLite hands back timestamps as text."""
-    if value is None or isinstance(value, datetime):
-        return as_utc(value) if value else None
-    return as_utc(datetime.fromisoformat(str(value)))
+    return from_db(value)
 
 
 def summary_out(row: dict) -> schemas.ChallengeSummary:
@@ -250,5 +243,5 @@ def summary_out(row: dict) -> schemas.ChallengeSummary:
         topics=json.loads(row["topics"]), cpv_codes=json.loads(row["cpv_codes"]),
         budget_cap=Money(amount=int(row["budget_cap_cents"]), currency=row["currency"]),
         buyer=schemas.BuyerOut(id=str(row["buyer"]), name=row["buyer_name"]), current_stage=row["current_stage"],
-        closes_at=rfc3339(_as_datetime(row["closes_at"])), published_at=rfc3339(_as_datetime(row["published_at"])),
+        closes_at=rfc3339(from_db(row["closes_at"])), published_at=rfc3339(from_db(row["published_at"])),
     )

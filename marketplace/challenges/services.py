@@ -13,7 +13,7 @@ from marketplace.accounts.tables import Organisation
 from marketplace.challenges import rules, schemas
 from marketplace.challenges.tables import Challenge, ChallengeStage, ChallengeVersion, CoSponsor
 from marketplace.core.auth import Principal
-from marketplace.core.clock import as_utc, now, rfc3339
+from marketplace.core.clock import as_utc, from_db, now, rfc3339
 from marketplace.core.db import transaction
 from marketplace.core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from marketplace.core.money import Money
@@ -96,10 +96,12 @@ def _stages_out(template: engine.ProcedureTemplate | None, stages: list[dict]) -
 
 
 async def co_sponsors_out(challenge_id: Any) -> list[schemas.CoSponsorOut]:
-    rows = await CoSponsor.select(CoSponsor.organisation.id, CoSponsor.organisation.name, CoSponsor.statement,
-                                  CoSponsor.created_at).where(CoSponsor.challenge == challenge_id).order_by(CoSponsor.created_at)
-    return [schemas.CoSponsorOut(organisation=schemas.BuyerOut(id=str(r["organisation.id"]), name=r["organisation.name"]),
-                                 statement=r["statement"], since=rfc3339(r["created_at"]) or "") for r in rows]
+    # Raw SQL: building Piccolo's joined select cost a fifth of a challenge's API item, for a list that is mostly empty.
+    rows = await CoSponsor.raw(
+        "SELECT o.id AS organisation_id, o.name AS organisation_name, s.statement, s.created_at FROM co_sponsor s "
+        "JOIN organisation o ON o.id = s.organisation WHERE s.challenge = {} ORDER BY s.created_at", challenge_id)
+    return [schemas.CoSponsorOut(organisation=schemas.BuyerOut(id=str(r["organisation_id"]), name=r["organisation_name"]),
+                                 statement=r["statement"], since=rfc3339(from_db(r["created_at"])) or "") for r in rows]
 
 
 async def challenge_out(row: dict) -> schemas.ChallengeOut:

@@ -21,6 +21,13 @@ def as_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def from_db(value: datetime | str | None) -> datetime | None:
+    """A timestamp read with raw SQL: SQLite hands it back as text, PostgreSQL as a datetime."""
+    if value is None:
+        return None
+    return as_utc(value if isinstance(value, datetime) else datetime.fromisoformat(str(value)))
+
+
 def rfc3339(value: datetime | None) -> str | None:
     if value is None:
         return None
