@@ -23,6 +23,7 @@ COMPANIES = 2000
 RUSH_COMPANIES = 1000
 PROPOSALS_PER_CHALLENGE = 3
 VERSIONS_PER_STAGE = 5
+BIG_TABLES = ("challenge", "challenge_stage", "proposal", "proposal_stage", "proposal_stage_version")
 EVERYWHERE, COMMON, RARE_PAIR = "innovation", "tramway", ("glacier", "lighthouse")
 
 
@@ -53,6 +54,13 @@ async def populate(url: str, challenges: int, versions: int, seed: int = 7) -> d
     conn = await asyncpg.connect(url)
     try:
         await conn.execute("SET synchronous_commit = off")
+        # Secondary indexes are built once after the load, not maintained row by row (GIN above all).
+        deferred = await conn.fetch(
+            "SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS definition FROM pg_index i "
+            "JOIN pg_class t ON t.oid = i.indrelid WHERE t.relname = ANY($1::text[]) AND NOT i.indisprimary "
+            "AND NOT i.indisunique", list(BIG_TABLES))
+        for index in deferred:
+            await conn.execute(f"DROP INDEX {index['name']}")
         async with conn.transaction():
             buyers = [(uuid.uuid4(), "public_body", f"Public body {i}", "") for i in range(200)]
             companies = [(uuid.uuid4(), "company", f"Benchmark company {i}", "We build things that work.") for i in range(COMPANIES)]
@@ -133,6 +141,9 @@ async def populate(url: str, challenges: int, versions: int, seed: int = 7) -> d
             await _copy(conn, "proposal", ["id", "challenge", "company", "created_by", "status", "current_stage"], rush_proposals)
             await _copy(conn, "proposal_stage", ["id", "proposal", "stage", "answers", "status", "version"],
                         [(uuid.uuid4(), p[0], "expression_of_interest", "{}", "draft", 0) for p in rush_proposals])
+        await conn.execute("SET maintenance_work_mem = '256MB'")
+        for index in deferred:
+            await conn.execute(index["definition"])
         await conn.execute("VACUUM ANALYZE")  # also flushes the GIN pending list the COPY filled
         info = {
             "challenge": str(published[len(published) // 2]),
