@@ -99,7 +99,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 2
     print(gateway.backend(), flush=True)
     cmd_migrate(args)
-    run_server(served_app(args.server), args.host, args.port, args.workers, args.server)
+    server = getattr(args, "server", "granian")
+    run_server(served_app(server), args.host, args.port, args.workers, server)
     return 0
 
 

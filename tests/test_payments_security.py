@@ -317,7 +317,7 @@ def test_serve_names_its_payment_backend_and_refuses_a_public_sandbox(override_s
     ran = []
     monkeypatch.setattr(cli, "cmd_migrate", lambda args: None)
     monkeypatch.setattr(cli, "_setup_logging", lambda: None)
-    monkeypatch.setattr("uvicorn.run", lambda *a, **k: ran.append(k))
+    monkeypatch.setattr(cli, "run_server", lambda *a, **k: ran.append(a))
     monkeypatch.setenv("BASE_URL", "https://marketplace.example.be")
     args = argparse.Namespace(host="0.0.0.0", port=8000, workers=1, server="uvicorn")
     override_settings(base_url="https://marketplace.example.be", stripe_api_key=None, allow_public_sandbox=False)
