@@ -1,4 +1,5 @@
-"""The `marketplace` command line: serve, migrate, demo, create-admin, worker, audit verify, search rebuild."""
+"""The `marketplace` command line: serve, migrate, demo, create-admin, worker, audit verify, search rebuild,
+procedures check."""
 
 from __future__ import annotations
 
@@ -183,6 +184,33 @@ def cmd_search_rebuild(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_procedures_check(args: argparse.Namespace) -> int:
+    """Validate procedure template files: every error names the file, the stage and the field; exit 1 if any."""
+    from pathlib import Path
+
+    from marketplace.procedures.engine import TemplateError, parse_template
+
+    status = 0
+    for name in args.files:
+        try:
+            text = Path(name).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"{name}: cannot be read ({exc})", file=sys.stderr)
+            status = 1
+            continue
+        try:
+            template = parse_template(text, name)
+        except TemplateError as exc:
+            for error in exc.errors:
+                print(error, file=sys.stderr)
+            print(f"{name}: {len(exc.errors)} error(s)", file=sys.stderr)
+            status = 1
+            continue
+        stages = " -> ".join(f"{s.key} ({s.decision}{', paid' if s.paid else ''})" for s in template.stages)
+        print(f"{name}: template `{template.id}` version {template.version} is valid: {stages}")
+    return status
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="marketplace", description="The innovation procurement marketplace.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -207,6 +235,10 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--checkpoints", action="append", metavar="FILE",
                         help="checkpoints you kept (JSON from GET /api/v1/audit/checkpoints); may be repeated")
     verify.set_defaults(func=cmd_audit_verify)
+    procedures = sub.add_parser("procedures", help="procedure templates").add_subparsers(dest="procedures_command", required=True)
+    check = procedures.add_parser("check", help="validate procedure template files; errors name the file, stage and field")
+    check.add_argument("files", nargs="+", metavar="FILE")
+    check.set_defaults(func=cmd_procedures_check)
     search = sub.add_parser("search", help="the catalogue's search index").add_subparsers(dest="search_command", required=True)
     rebuild = search.add_parser("rebuild", help="rebuild the SQLite full-text index (needed after VACUUM)")
     rebuild.add_argument("--vacuum", action="store_true", help="VACUUM the SQLite database first")

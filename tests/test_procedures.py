@@ -121,3 +121,64 @@ async def test_anyone_can_read_the_procedures(client):
         "choices": [], "carry_from": None,
     }
     assert (await client.get("/api/v1/procedures/nope")).status_code == 404
+    two = (await client.get("/api/v1/procedures/two-phase")).json()["stages"][0]
+    assert (two["paid"], two["cap_percent"], two["max_advancing"]) == (True, 25, 5)
+    assert two["decision_rule"].endswith("Each selected proposal receives a paid contract; the next stage opens only to them.")
+
+
+def test_the_authors_guide_example_loads_and_does_what_the_guide_says():
+    import re
+    from pathlib import Path
+
+    guide = (Path(engine.PROCEDURES_DIR) / "README.md").read_text(encoding="utf-8")
+    example = re.search(r"## Worked example.*?```toml\n(.*?)```", guide, re.S).group(1)
+    t = parse_template(example, "README.md")
+    assert [s.key for s in t.stages] == ["idea", "proof"]
+    assert engine.advance_cap(t.stage("idea")) is None and engine.advance_cap(t.stage("proof")) == 2
+    assert engine.allowed(t, "idea", "ask_question") and not engine.allowed(t, "proof", "ask_question")
+    assert engine.allowed(t, "proof", "schedule_pitch") and not engine.allowed(t, "proof", "edit_submission")
+    for key in ("`id`", "`version`", "`duration_days`", "`decision`", "`max_selected`", "`paid`", "`cap_percent`", "`features`",
+                "`carry_from`", "`max_mb`", "`scale_max`", "`weight`", "`questions`", "`edits`", "`documents`", "`pitch`"):
+        assert key in guide, f"the guide documents {key}"
+
+
+def test_procedures_check_validates_files_and_names_file_stage_and_field(tmp_path, capsys):
+    from marketplace.cli import main
+
+    shipped = sorted(str(p) for p in engine.PROCEDURES_DIR.glob("*.toml"))
+    assert main(["procedures", "check", *shipped]) == 0
+    assert "light.toml: template `light` version 1 is valid" in capsys.readouterr().out
+    broken = tmp_path / "mine.toml"
+    broken.write_text(MINIMAL.replace('type = "textarea"', 'type = "hologram"').replace("weight = 1", "weight = 0")
+                      .replace('duration_days = 10', 'duration_days = 10\nmax_selcted = 2'), encoding="utf-8")
+    assert main(["procedures", "check", str(broken)]) == 1
+    errors = capsys.readouterr().err.splitlines()
+    assert f"{broken}, stage `only`, field `idea`: unknown field type `hologram`" in errors[1] + errors[0] + errors[2]
+    assert any(e.startswith(f"{broken}, stage `only`, criterion `team`: `weight` must be a positive whole number") for e in errors)
+    assert any(e.startswith(f"{broken}, stage `only`: unknown setting(s) max_selcted") for e in errors)
+    assert errors[-1] == f"{broken}: 3 error(s)"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (('decision = "award"', 'decision = "pass_fail"\nmax_selected = 3'),
+         "`max_selected` must be left out when `decision` is `pass_fail`"),
+        (('decision = "award"', 'decision = "shortlist"'), "`max_selected` is required when `decision` is `shortlist`"),
+        (('decision = "award"', 'decision = "award"\ncap_percent = 20'), "`cap_percent` applies only to a stage with `paid = true`"),
+        (('features = ["questions"]', 'features = ["questions", "documents"]'),
+         '`features` has "documents" but the stage declares no `[[stages.documents]]`'),
+    ],
+)
+def test_decision_and_payment_settings_are_checked(change, message):
+    with pytest.raises(TemplateError) as err:
+        parse_template(MINIMAL.replace(*change), "t.toml")
+    assert message in str(err.value)
+
+
+def test_an_award_before_the_last_stage_must_be_paid():
+    two = MINIMAL + MINIMAL[MINIMAL.index("[[stages]]"):].replace('key = "only"', 'key = "second"')
+    with pytest.raises(TemplateError) as err:
+        parse_template(two, "t.toml")
+    assert "t.toml, stage `only`: an `award` before the last stage gives contracts: set `paid = true`" in str(err.value)
+    assert parse_template(two.replace('decision = "award"', 'decision = "award"\npaid = true', 1), "t.toml").stage("only").paid

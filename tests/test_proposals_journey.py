@@ -190,21 +190,29 @@ async def walk_to_stage(client, challenge, traveller, headers, civil, pid, targe
         await advance_past(client, challenge, traveller, civil, pid, spec)
 
 
-async def advance_past(client, challenge, traveller, civil, pid, spec) -> None:
-    """From a submitted stage: to its deadline, decide `advance`, close it, and on to the next stage's opening."""
+async def advance_past(client, challenge, traveller, civil, pid, spec, others=()) -> None:
+    """From a submitted stage: to its deadline, decide `advance` (for `pid` and the `others`), close it, and on
+    to the next stage's opening (after a paid stage: once its contracts are done)."""
     template = engine.latest(challenge.procedure_template)
     closes = (await stage_row(challenge, spec.key))["closes_at"]
     if datetime.now(UTC) < closes:
         traveller.move_to(closes)
     await advance_stage_deadlines()
-    r = await client.post(f"/api/v1/proposals/{pid}/decisions", headers=civil,
-                          json={"stage": spec.key, "outcome": "advance", "feedback": "Well argued."})
-    assert r.status_code == 201, r.text
+    for one in (pid, *others):
+        r = await client.post(f"/api/v1/proposals/{one}/decisions", headers=civil,
+                              json={"stage": spec.key, "outcome": "advance", "feedback": "Well argued."})
+        assert r.status_code == 201, r.text
     r = await client.post(f"/api/v1/challenges/{challenge.id}/stages/{spec.key}/close", headers=civil)
     assert r.status_code == 200, r.text
     following = template.next_stage(spec.key)
+    if spec.paid:  # the selected proposals' phase contracts come first, then the next stage opens to them
+        from tests.factories_phases import complete_paid_stage
+
+        await complete_paid_stage(client, challenge, traveller, spec)
     if following:
-        traveller.move_to((await stage_row(challenge, following.key))["opens_at"])
+        opens = (await stage_row(challenge, following.key))["opens_at"]
+        if datetime.now(UTC) < opens:
+            traveller.move_to(opens)
         await advance_stage_deadlines()
 
 

@@ -47,22 +47,59 @@ async def get_award(award_id: Any) -> Award:
     return award
 
 
-async def last_stage(challenge: Challenge) -> dict | None:
-    """The challenge's last stage (the one decided by `award`)."""
+def _template(challenge: Challenge) -> engine.ProcedureTemplate | None:
     try:
-        key = engine.get(challenge.procedure_template, challenge.procedure_version).stages[-1].key
-        where = (ChallengeStage.challenge == challenge.id) & (ChallengeStage.key == key)
-    except KeyError:
-        where = ChallengeStage.challenge == challenge.id
-    return await ChallengeStage.select().where(where).order_by(ChallengeStage.position, ascending=False).first()
-
-
-def max_awards(challenge: Challenge) -> int | None:
-    """How many proposals the template lets the buyer award (None: no limit)."""
-    try:
-        return engine.get(challenge.procedure_template, challenge.procedure_version).stages[-1].max_selected
+        return engine.get(challenge.procedure_template, challenge.procedure_version)
     except KeyError:
         return None
+
+
+async def last_stage(challenge: Challenge) -> dict | None:
+    """The stage whose selected proposals are awarded now: the latest decided `paid` stage whose next
+    stage has not opened yet (its phase contracts), else the last stage (decided or not yet)."""
+    rows = await ChallengeStage.select().where(ChallengeStage.challenge == challenge.id).order_by(ChallengeStage.position)
+    template = _template(challenge)
+    if template is None:
+        return rows[-1] if rows else None
+    by_key = {r["key"]: r for r in rows}
+    for spec in reversed(template.stages[:-1]):
+        following = template.next_stage(spec.key)
+        row, next_row = by_key.get(spec.key), by_key.get(following.key) if following else None
+        if spec.paid and row and row["status"] == ChallengeStage.Status.decided and next_row \
+                and next_row["status"] == ChallengeStage.Status.pending:
+            return row
+    return by_key.get(template.stages[-1].key)
+
+
+def stage_awarded(challenge: Challenge, proposal: Proposal, stages: dict[str, dict]) -> engine.StageSpec | None:
+    """The stage at which this `selected` proposal is awarded: its current stage once decided (the last
+    stage), or the `paid` stage just before it, whose contract comes before the next stage opens."""
+    template = _template(challenge)
+    if template is None or proposal.current_stage not in template.stage_keys:
+        return None
+    current = template.stage(proposal.current_stage)
+    row = stages.get(current.key)
+    if row and row["status"] == ChallengeStage.Status.decided and current.decision == "award":
+        return current
+    keys = template.stage_keys
+    position = keys.index(current.key)
+    before = template.stages[position - 1] if position > 0 else None
+    if before and before.paid and stages.get(before.key, {}).get("status") == ChallengeStage.Status.decided:
+        return before
+    return None
+
+
+def max_awards(challenge: Challenge, stage: engine.StageSpec | None = None) -> int | None:
+    """How many proposals the template lets the buyer award at `stage` (default: the last; None: no limit)."""
+    template = _template(challenge)
+    if template is None:
+        return None
+    return engine.advance_cap(stage or template.stages[-1])
+
+
+def award_key(template: engine.ProcedureTemplate | None, stage_key: str) -> list[str]:
+    """The `Award.stage` values of a stage: its key, and "" (awards made before stages were recorded) for the last."""
+    return [stage_key, ""] if template is not None and stage_key == template.stages[-1].key else [stage_key]
 
 
 async def awarded_total(challenge_id: Any) -> int:
@@ -159,10 +196,14 @@ async def award_proposal(principal: Principal, challenge_id: Any, data: schemas.
         raise Invalid(FieldError("proposal_id", "is not a proposal on this challenge"))
     if challenge.status not in (Challenge.Status.published, Challenge.Status.awarded):
         raise Conflict(f"This challenge is {challenge.status}: only a published challenge can be awarded.")
-    stage = await last_stage(challenge)
-    if stage is None or stage["status"] != ChallengeStage.Status.decided:
+    stages = {s["key"]: s for s in await ChallengeStage.select().where(ChallengeStage.challenge == challenge.id)}
+    spec = stage_awarded(challenge, proposal, stages)
+    if spec is None:
         raise Conflict("The last stage has not been decided yet: award once every proposal has its decision.")
-    earlier = await Award.select(Award.status).where(Award.proposal == proposal.id).first()
+    template = _template(challenge)
+    is_last = spec.key == template.stages[-1].key
+    earlier = await Award.select(Award.status).where((Award.proposal == proposal.id)
+                                                    & Award.stage.is_in(award_key(template, spec.key))).first()
     if earlier and earlier["status"] == Award.Status.cancelled:
         raise Conflict("This proposal's award was cancelled after an upheld objection: it cannot be awarded again.",
                        [FieldError("proposal_id", "had its award cancelled after an upheld objection")])
@@ -171,13 +212,20 @@ async def award_proposal(principal: Principal, challenge_id: Any, data: schemas.
     if proposal.status != Proposal.Status.selected:
         raise Conflict(f"Only a proposal selected at the last stage can be awarded; this one is {proposal.status}.",
                        [FieldError("proposal_id", f"is {proposal.status}, not selected")])
-    limit = max_awards(challenge)
-    if limit is not None and await Award.count().where(
-            (Award.challenge == challenge.id) & (Award.status != Award.Status.cancelled)) >= limit:
-        raise Conflict(f"The procedure allows at most {limit} award(s) for this challenge.")
+    at_stage = (Award.challenge == challenge.id) & (Award.status != Award.Status.cancelled) & Award.stage.is_in(award_key(template, spec.key))
+    limit = max_awards(challenge, spec)
+    if limit is not None and await Award.count().where(at_stage) >= limit:
+        raise Conflict(f"The procedure allows at most {limit} award(s) at the stage '{spec.key}'.")
     moment = now()
     standstill_ends_at, starts_on = planned_start(moment)
     errors = _check_amounts(challenge, data, await awarded_total(challenge.id), starts_on)
+    if spec.paid and spec.cap_percent and not errors:
+        stage_cap = challenge.budget_cap_cents * spec.cap_percent // 100
+        stage_total = sum(r["amount_cents"] for r in await Award.select(Award.amount_cents).where(at_stage))
+        if stage_total + data.amount.amount > stage_cap:
+            errors.append(FieldError("amount.amount", f"exceeds the stage '{spec.key}' share of the budget cap: {spec.cap_percent}% = "
+                                                      f"{format_money(stage_cap, challenge.currency)} for all its contracts"
+                                                      f" ({format_money(stage_total, challenge.currency)} already awarded)"))
     if errors:
         raise Invalid(errors)
 
@@ -186,11 +234,12 @@ async def award_proposal(principal: Principal, challenge_id: Any, data: schemas.
             from marketplace.proposals.services import mark_awarded
 
             await mark_awarded(proposal.id)  # 409 if it changed meanwhile
-            from marketplace.challenges.services import mark_awarded as mark_challenge_awarded
+            if is_last:  # a paid stage's phase contract leaves the challenge running
+                from marketplace.challenges.services import mark_awarded as mark_challenge_awarded
 
-            await mark_challenge_awarded(challenge.id)  # published -> awarded (a second award leaves it so)
+                await mark_challenge_awarded(challenge.id)  # published -> awarded (a second award leaves it so)
             award = Award(
-                challenge=challenge.id, proposal=proposal.id, company=proposal.company, buyer=challenge.buyer,
+                challenge=challenge.id, proposal=proposal.id, company=proposal.company, buyer=challenge.buyer, stage=spec.key,
                 amount_cents=data.amount.amount, currency=data.amount.currency, language=data.language,
                 awarded_by=uuid.UUID(principal.user_id), awarded_at=moment, standstill_ends_at=standstill_ends_at,
                 starts_on=starts_on,

@@ -22,7 +22,8 @@ class Award(Table):
 
     id = UUID(primary_key=True)
     challenge = ForeignKey(references=Challenge, index=True)
-    proposal = ForeignKey(references=Proposal, unique=True)
+    proposal = ForeignKey(references=Proposal, index=True)  # once per (proposal, stage): a phase contract, then the final one
+    stage = Varchar(length=64, default="")  # the stage whose selection this award contracts ("": the last stage)
     company = ForeignKey(references=Organisation, index=True)
     buyer = ForeignKey(references=Organisation, index=True)
     amount_cents = BigInt()

@@ -7,13 +7,21 @@ from typing import Any
 
 from marketplace.accounts.tables import Organisation, User
 from marketplace.challenges import schemas
-from marketplace.challenges.services import get_row, is_buyer_team, parse_id, visible_row
+from marketplace.challenges.services import (
+    get_row,
+    is_buyer_team,
+    parse_id,
+    stage_rows,
+    template_of,
+    visible_row,
+)
 from marketplace.challenges.tables import Follow, Question
 from marketplace.core.auth import Principal
 from marketplace.core.clock import as_utc, now, rfc3339
 from marketplace.core.db import stamp_before, transaction
 from marketplace.core.errors import Conflict, Forbidden, NotFound, invalid
 from marketplace.mail.services import enqueue_mail, notify
+from marketplace.procedures import engine
 from marketplace.transparency.audit import record
 
 ASKER_ROLES = ("company_member", "incubator_member")
@@ -40,6 +48,9 @@ async def ask(principal: Principal, challenge_id: Any, data: schemas.QuestionIn)
     moment = now()
     if row["qa_closes_at"] is None or moment > as_utc(row["qa_closes_at"]):
         raise Conflict(f"The Q&A deadline ({rfc3339(row['qa_closes_at'])}) has passed: questions are closed.")
+    template = template_of(row)
+    if template is not None:
+        engine.require(template, engine.open_stage_key(await stage_rows(row["id"]), moment), "ask_question")
     orgs = principal.organisations(*ASKER_ROLES)
     question = Question(challenge=row["id"], asked_by=principal.user_id, asker_organisation=orgs[0] if orgs else None,
                         text=text, asked_at=moment)

@@ -125,7 +125,7 @@ async def create_draft_page(request: Request[Any, Any, Any], data: Form) -> Any:
 async def edit_page(request: Request[Any, Any, Any], challenge_id: str) -> Template:
     row = await services.team_row(current(request), challenge_id)
     out = await services.challenge_out(row)
-    return _editor(request, form=_form_from_row(out), c=out, procedure_template=services._template_of(row),
+    return _editor(request, form=_form_from_row(out), c=out, procedure_template=services.template_of(row),
                    approval_requested=parse_time_or_none(row["approval_requested_at"]),
                    approval=await approval.approval_state(row), labels=field_labels(),
                    can_request=row["status"] == "draft" and current(request).has_role("civil_servant", organisation_id=str(row["buyer"])),
@@ -142,7 +142,7 @@ async def save_page(request: Request[Any, Any, Any], challenge_id: str, data: Fo
     except DomainError as exc:
         form = {k: form_text(data, k, 20_000) for k in data}
         return _editor(request, exc.status, form=form, errors=_field_errors(exc), c=await services.challenge_out(row),
-                       procedure_template=services._template_of(row))
+                       procedure_template=services.template_of(row))
     if published:
         return see_other(f"/challenges/{challenge_id}", _("Amendment published. Followers and bidders are told."))
     return see_other(f"/challenges/{challenge_id}/edit", _("Draft saved."))

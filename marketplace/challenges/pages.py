@@ -71,7 +71,7 @@ async def _challenge_context(request: Request[Any, Any, Any], challenge_id: str)
     principal = request.scope.get("user")
     row = await services.visible_row(principal, challenge_id)
     out = await services.challenge_out(row)
-    template = services._template_of(row)
+    template = services.template_of(row)
     stages = []
     for s in out.stages:
         spec = template.stage(s.key) if template and s.key in template.stage_keys else None
@@ -80,10 +80,15 @@ async def _challenge_context(request: Request[Any, Any, Any], challenge_id: str)
                        "documents": spec.documents if spec else ()})
     team = services.is_buyer_team(principal, row)
     qa_open = row["status"] == "published" and row["qa_closes_at"] is not None and now() <= as_utc(row["qa_closes_at"])
+    questions_off = None
+    open_stage = engine.open_stage_key(await services.stage_rows(row["id"]), now())
+    if qa_open and template is not None and not engine.allowed(template, open_stage, "ask_question"):
+        qa_open = False  # the stage open now (or none) does not take questions: the form is not offered, and why
+        questions_off = engine.FeatureOff(template, open_stage, "ask_question").detail
     can_ask = principal is not None and principal.has_role(*ASKERS) and qa_open
     other_bodies = [] if principal is None else [o for o in principal.organisations(*TEAM_ROLES) if o != str(row["buyer"])]
     return {
-        "challenge": out, "c": _plain(out), "stages": stages, "is_team": team, "qa_open": qa_open, "can_ask": can_ask,
+        "challenge": out, "c": _plain(out), "stages": stages, "is_team": team, "qa_open": qa_open, "can_ask": can_ask, "questions_off": questions_off,
         "qa_closes": parse_time(out.qa_closes_at), "published": parse_time(out.published_at),
         "questions": await dialogue.list_questions(principal, challenge_id, row),
         "following": await matchmaking.is_following(principal, row["id"]),

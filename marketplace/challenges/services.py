@@ -72,7 +72,7 @@ async def team_row(principal: Principal, challenge_id: Any) -> dict:
 
 # --- output ---------------------------------------------------------------------------------------------------------
 
-def _template_of(row: dict) -> engine.ProcedureTemplate | None:
+def template_of(row: dict) -> engine.ProcedureTemplate | None:
     try:
         return engine.get(row["procedure_template"], row["procedure_version"])
     except KeyError:
@@ -121,7 +121,7 @@ async def challenge_out(row: dict) -> schemas.ChallengeOut:
         buyer=schemas.BuyerOut(id=str(buyer["id"]), name=buyer["name"]),
         current_stage=row["current_stage"], qa_closes_at=rfc3339(row["qa_closes_at"]),
         publish_at=rfc3339(row["publish_at"]), published_at=rfc3339(row["published_at"]),
-        stages=_stages_out(_template_of(row), await stage_rows(row["id"])),
+        stages=_stages_out(template_of(row), await stage_rows(row["id"])),
         schedule=[schemas.ScheduleOut(stage=k, closes_at=v) for k, v in overrides.items()],
         co_sponsors=await co_sponsors_out(row["id"]),
         created_at=rfc3339(row["created_at"]) or "", updated_at=rfc3339(row["updated_at"]) or "",

@@ -37,6 +37,13 @@ def _fmt_datetime(value: datetime | None, fmt: str = "medium") -> str:
     return format_datetime(as_utc(value), fmt, tzinfo=_BRUSSELS, locale=_babel_locale(i18n.current_locale.get()))
 
 
+def datetime_in_zone(value: datetime | None, zone: str, fmt: str = "full") -> str:
+    """A moment in a named time zone (e.g. a pitch slot in the buyer's), in the reader's language, zone included."""
+    if value is None:
+        return ""
+    return format_datetime(as_utc(value), fmt, tzinfo=zone, locale=_BABEL_LOCALE[i18n.current_locale.get()])
+
+
 def _fmt_date(value, fmt: str = "long") -> str:
     if value is None:
         return ""
@@ -116,6 +123,7 @@ def configure(env: Environment) -> Environment:
     env.globals["_"] = _gettext
     env.filters["datetime"] = _fmt_datetime
     env.filters["date"] = _fmt_date
+    env.filters["datetime_in"] = datetime_in_zone
     env.filters["money"] = _fmt_money
     env.globals["LOCALES"] = i18n.LOCALES
     env.globals["LOCALE_NAMES"] = i18n.LOCALE_NAMES

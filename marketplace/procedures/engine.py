@@ -14,8 +14,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from markupsafe import escape
-
 from marketplace.core import i18n
 from marketplace.settings import PROJECT_ROOT
 
@@ -36,44 +34,15 @@ MIME_TYPES = {
     "csv": "text/csv",
 }
 
+from marketplace.procedures.texts import EMPTY_TEXT, Text  # noqa: E402  (texts a person reads: en, fr, nl)
+
 
 class TemplateError(ValueError):
-    """A broken template: the message names the file, the stage and the field."""
+    """A broken template: each message names the file, the stage and the field (`errors`: all of them)."""
 
-
-class Text(str):
-    """A text a person reads (a name, label, help or description), in English, French and Dutch.
-
-    Its value as a `str` is the English text: compare, hash and store it as before. Shown to a
-    person it speaks the request's language: `str()`, f-strings, `%s`, Jinja's `{{ }}` and `_()`
-    all give `local()`. Pass `text.local()` (or `str(text)`) to msgspec, which refuses `str` subclasses."""
-
-    translations: dict[str, str]
-
-    def __new__(cls, translations: dict[str, str]) -> Text:
-        obj = super().__new__(cls, translations.get(i18n.DEFAULT_LOCALE, ""))
-        obj.translations = dict(translations)
-        return obj
-
-    def local(self, locale: str | None = None) -> str:
-        """The text in `locale` (default: the current request's), English when that one is missing."""
-        lang = locale or i18n.current_locale.get()
-        return self.translations.get(lang) or str.__str__(self)
-
-    def __str__(self) -> str:
-        return self.local()
-
-    def __format__(self, spec: str) -> str:
-        return format(self.local(), spec)
-
-    def __html__(self) -> str:
-        return str(escape(self.local()))
-
-    def __reduce__(self):  # pickling (e.g. through a cache) keeps every language
-        return (Text, (self.translations,))
-
-
-EMPTY_TEXT = Text({lang: "" for lang in i18n.LOCALES})
+    def __init__(self, *errors: str) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = list(errors)
 
 
 def _text(raw: dict[str, Any], key: str, where: str, required: bool = True) -> Text:
@@ -141,7 +110,8 @@ class StageSpec:
     fields: tuple[FieldSpec, ...]
     documents: tuple[DocumentSpec, ...]
     criteria: tuple[CriterionSpec, ...]
-    paid: bool = False  # phase contracts (e.g. SBRI feasibility) are paid
+    paid: bool = False  # phase contracts (e.g. SBRI feasibility) are paid before the next stage opens
+    cap_percent: int | None = None  # a paid stage's contracts together: at most this share of the budget cap
 
     def field(self, key: str) -> FieldSpec | None:
         return next((f for f in self.fields if f.key == key), None)
@@ -207,72 +177,137 @@ def _parse_field(raw: dict[str, Any], where: str) -> FieldSpec:
                      choices=choices, carry_from=raw.get("carry_from"))
 
 
+STAGE_KEYS = {"key", "name", "description", "duration_days", "decision", "max_selected", "paid", "cap_percent", "features",
+              "fields", "documents", "criteria"}
+TEMPLATE_KEYS = {"id", "version", "name", "description", "stages"}
+
+
+def _unknown(raw: dict[str, Any], known: set[str], where: str) -> None:
+    unknown = set(raw) - known
+    if unknown:
+        raise TemplateError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))} (known: {', '.join(sorted(known))})")
+
+
+class _Errors(list):
+    """Collects every error of a template (one per field, document, criterion and stage setting) so that
+    an author sees them all at once."""
+
+    def run(self, fn, *args):  # type: ignore[no-untyped-def]
+        try:
+            return fn(*args)
+        except TemplateError as exc:
+            self.extend(exc.errors)
+            return None
+
+
+def _parse_document(d: dict[str, Any], where: str) -> DocumentSpec:
+    dkey = _req(d, "key", str, where)
+    where = f"{where}, document `{dkey}`"
+    _unknown(d, {"key", "label", "types", "max_mb", "required"}, where)
+    types = tuple(d.get("types", ("pdf",)))
+    bad = [t for t in types if t not in MIME_TYPES]
+    if bad:
+        raise TemplateError(f"{where}: unknown type(s) {', '.join(bad)} (known: {', '.join(sorted(MIME_TYPES))})")
+    return DocumentSpec(key=dkey, label=_text(d, "label", where), types=types, max_mb=_positive(d.get("max_mb", 10), where, "max_mb"),
+                        required=bool(d.get("required", False)))
+
+
+def _parse_criterion(c: dict[str, Any], where: str) -> CriterionSpec:
+    ckey = _req(c, "key", str, where)
+    where = f"{where}, criterion `{ckey}`"
+    _unknown(c, {"key", "name", "description", "weight", "scale_max"}, where)
+    return CriterionSpec(key=ckey, name=_text(c, "name", where), weight=_positive(c.get("weight"), where, "weight"),
+                         scale_max=_positive(c.get("scale_max", 5), where, "scale_max"),
+                         description=_text(c, "description", where, required=False))
+
+
 def _parse_stage(raw: dict[str, Any], where: str) -> StageSpec:
     key = _req(raw, "key", str, where)
     where = f"{where}, stage `{key}`"
-    if "duration_days" not in raw:
-        raise TemplateError(f"{where}: `duration_days` is required")
-    duration = _positive(raw["duration_days"], where, "duration_days")
-    decision = _req(raw, "decision", str, where)
-    if decision not in DECISIONS:
-        raise TemplateError(f"{where}: `decision` must be one of {', '.join(sorted(DECISIONS))}")
+    errors = _Errors()
+    errors.run(_unknown, raw, STAGE_KEYS, where)
+    name = errors.run(_text, raw, "name", where)
+    description = errors.run(_text, raw, "description", where, False)
+    duration = errors.run(lambda: _positive(raw["duration_days"], where, "duration_days") if "duration_days" in raw
+                          else _fail(f"{where}: `duration_days` is required"))
+    decision = errors.run(_req, raw, "decision", str, where)
+    if decision is not None and decision not in DECISIONS:
+        errors.append(f"{where}: `decision` must be one of {', '.join(sorted(DECISIONS))}")
     features = frozenset(raw.get("features", ()))
     if features - FEATURES:
-        raise TemplateError(f"{where}: unknown feature(s) {', '.join(sorted(features - FEATURES))}")
-    fields = tuple(_parse_field(f, where) for f in raw.get("fields", ()))
+        errors.append(f"{where}: unknown feature(s) {', '.join(sorted(features - FEATURES))} (known: {', '.join(sorted(FEATURES))})")
+    fields = [f for f in (errors.run(_parse_field, f, where) for f in raw.get("fields", ())) if f]
     if len({f.key for f in fields}) != len(fields):
-        raise TemplateError(f"{where}: two fields share a key")
-    documents = []
-    for d in raw.get("documents", ()):
-        dkey = _req(d, "key", str, where)
-        types = tuple(d.get("types", ("pdf",)))
-        bad = [t for t in types if t not in MIME_TYPES]
-        if bad:
-            raise TemplateError(f"{where}, document `{dkey}`: unknown type(s) {', '.join(bad)}")
-        documents.append(DocumentSpec(key=dkey, label=_text(d, "label", f"{where}, document `{dkey}`"), types=types,
-                                      max_mb=_positive(d.get("max_mb", 10), f"{where}, document `{dkey}`", "max_mb"),
-                                      required=bool(d.get("required", False))))
-    criteria = []
-    for c in raw.get("criteria", ()):
-        ckey = _req(c, "key", str, where)
-        cwhere = f"{where}, criterion `{ckey}`"
-        criteria.append(CriterionSpec(key=ckey, name=_text(c, "name", cwhere), weight=_positive(c.get("weight"), cwhere, "weight"),
-                                      scale_max=_positive(c.get("scale_max", 5), cwhere, "scale_max"),
-                                      description=_text(c, "description", cwhere, required=False)))
+        errors.append(f"{where}: two fields share a key")
+    documents = [d for d in (errors.run(_parse_document, d, where) for d in raw.get("documents", ())) if d]
+    if documents and "documents" not in features:
+        errors.append(f"{where}: `documents` are asked but `features` lacks \"documents\" (uploads would be refused)")
+    if "documents" in features and not raw.get("documents"):
+        errors.append(f"{where}: `features` has \"documents\" but the stage declares no `[[stages.documents]]` to upload")
+    criteria = [c for c in (errors.run(_parse_criterion, c, where) for c in raw.get("criteria", ())) if c]
     if criteria and not any(c.key == "team" for c in criteria):
-        raise TemplateError(f"{where}: the criteria must include `team` (the team and its motivation)")
+        errors.append(f"{where}: the criteria must include `team` (the team and its motivation)")
     max_selected = raw.get("max_selected")
     if max_selected is not None:
-        _positive(max_selected, where, "max_selected")
-    return StageSpec(key=key, name=_text(raw, "name", where), description=_text(raw, "description", where, required=False),
-                     duration_days=duration,
-                     decision=decision, max_selected=max_selected, features=features, fields=fields,
-                     documents=tuple(documents), criteria=tuple(criteria), paid=bool(raw.get("paid", False)))
+        errors.run(_positive, max_selected, where, "max_selected")
+    if decision == "shortlist" and max_selected is None:
+        errors.append(f"{where}: `max_selected` is required when `decision` is `shortlist` (how many advance)")
+    if decision == "pass_fail" and max_selected is not None:
+        errors.append(f"{where}: `max_selected` must be left out when `decision` is `pass_fail` (every proposal that passes advances)")
+    paid = raw.get("paid", False)
+    if not isinstance(paid, bool):
+        errors.append(f"{where}: `paid` must be true or false")
+    elif paid and decision != "award":
+        errors.append(f"{where}: `paid = true` needs `decision = \"award\"` (the selected proposals receive a contract)")
+    cap_percent = raw.get("cap_percent")
+    if cap_percent is not None:
+        if errors.run(_positive, cap_percent, where, "cap_percent") and cap_percent > 100:
+            errors.append(f"{where}: `cap_percent` must be at most 100 (a share of the challenge's budget cap)")
+        if not paid:
+            errors.append(f"{where}: `cap_percent` applies only to a stage with `paid = true`")
+    if errors:
+        raise TemplateError(*errors)
+    return StageSpec(key=key, name=name, description=description, duration_days=duration, decision=decision, max_selected=max_selected,
+                     features=features, fields=tuple(fields), documents=tuple(documents), criteria=tuple(criteria), paid=paid,
+                     cap_percent=cap_percent)
+
+
+def _fail(message: str) -> None:
+    raise TemplateError(message)
 
 
 def parse_template(text: str, source: str) -> ProcedureTemplate:
-    """Parse and validate one template; `source` names it in error messages."""
+    """Parse and validate one template; `source` names it in error messages. Raises `TemplateError`
+    with every error found (`.errors`), each naming the file, the stage and the field."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise TemplateError(f"{source}: not valid TOML ({exc})") from None
-    tid = _req(data, "id", str, source)
-    version = _positive(data.get("version"), source, "version")
+    errors = _Errors()
+    errors.run(_unknown, data, TEMPLATE_KEYS, source)
+    tid = errors.run(_req, data, "id", str, source)
+    version = errors.run(_positive, data.get("version"), source, "version")
+    name = errors.run(_text, data, "name", source)
+    description = errors.run(_text, data, "description", source, False)
     raw_stages = data.get("stages") or []
     if not raw_stages:
-        raise TemplateError(f"{source}: a template needs at least one stage")
-    stages = tuple(_parse_stage(s, source) for s in raw_stages)
-    if len({s.key for s in stages}) != len(stages):
-        raise TemplateError(f"{source}: two stages share a key")
-    if stages[-1].decision != "award":
-        raise TemplateError(f"{source}, stage `{stages[-1].key}`: the last stage must be decided by `award`")
-    stage_keys = {s.key for s in stages}
+        errors.append(f"{source}: a template needs at least one stage (`[[stages]]`)")
+    stages = [s for s in (errors.run(_parse_stage, s, source) for s in raw_stages) if s]
+    keys = [s.get("key") for s in raw_stages if isinstance(s, dict)]
+    if len(set(keys)) != len(keys):
+        errors.append(f"{source}: two stages share a key")
+    if raw_stages and isinstance(raw_stages[-1], dict) and raw_stages[-1].get("decision") not in (None, "award"):
+        errors.append(f"{source}, stage `{raw_stages[-1].get('key')}`: the last stage must be decided by `award`")
+    for raw in raw_stages[:-1]:
+        if isinstance(raw, dict) and raw.get("decision") == "award" and not raw.get("paid"):
+            errors.append(f"{source}, stage `{raw.get('key')}`: an `award` before the last stage gives contracts: set `paid = true`")
     for s in stages:
         for f in s.fields:
-            if f.carry_from and not f.carry_from.startswith("profile.") and f.carry_from.split(".")[0] not in stage_keys:
-                raise TemplateError(f"{source}, stage `{s.key}`, field `{f.key}`: `carry_from` names an unknown stage")
-    return ProcedureTemplate(id=tid, version=version, name=_text(data, "name", source),
-                             description=_text(data, "description", source, required=False), stages=stages, source=source)
+            if f.carry_from and not f.carry_from.startswith("profile.") and f.carry_from.split(".")[0] not in keys:
+                errors.append(f"{source}, stage `{s.key}`, field `{f.key}`: `carry_from` names an unknown stage")
+    if errors:
+        raise TemplateError(*errors)
+    return ProcedureTemplate(id=tid, version=version, name=name, description=description, stages=tuple(stages), source=source)
 
 
 @lru_cache(maxsize=1)
@@ -305,13 +340,21 @@ def all_latest() -> list[ProcedureTemplate]:
     return [t for t in (latest(i) for i in ids) if t is not None]
 
 
-def allowed(template: ProcedureTemplate, stage_key: str, action: str) -> bool:
-    """May `action` happen while `stage_key` is open? Actions map to stage features:
-    `ask_question` -> questions, `edit_submission` -> edits, `upload_document` -> documents, `pitch` -> pitch."""
-    feature = {"ask_question": "questions", "edit_submission": "edits", "upload_document": "documents", "pitch": "pitch"}.get(action)
-    if feature is None:
-        raise ValueError(f"unknown action {action!r}")
-    return feature in template.stage(stage_key).features
+# Decisions and stage features (permissions) live in `rules`; here for every caller of `engine`.
+from marketplace.procedures.rules import (  # noqa: E402
+    ACTION_FEATURES,
+    FeatureOff,
+    advance_cap,
+    allowed,
+    decision_rule,
+    feature_label,
+    feature_of,
+    open_stage_key,
+    require,
+)
+
+__all__ = ["ACTION_FEATURES", "FeatureOff", "advance_cap", "allowed", "decision_rule", "feature_label", "feature_of",
+           "open_stage_key", "require"]
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
+from marketplace.procedures import engine
 from marketplace.procedures.engine import ProcedureTemplate
 
 
@@ -46,6 +47,9 @@ class StageOut(msgspec.Struct):
     fields: list[FieldOut]
     documents: list[DocumentOut]
     criteria: list[CriterionOut]
+    cap_percent: int | None = None  # a paid stage's contracts: at most this share of the budget cap
+    max_advancing: int | None = None  # how many may advance (None: no cap)
+    decision_rule: str = ""  # the decision kind in a sentence, in the reader's language
 
 
 class ProcedureOut(msgspec.Struct):
@@ -68,6 +72,7 @@ def procedure_out(t: ProcedureTemplate) -> ProcedureOut:
                 documents=[DocumentOut(key=d.key, label=str(d.label), types=list(d.types), max_mb=d.max_mb, required=d.required)
                            for d in s.documents],
                 criteria=[CriterionOut(key=c.key, name=str(c.name), weight=c.weight, scale_max=c.scale_max) for c in s.criteria],
+                cap_percent=s.cap_percent, max_advancing=engine.advance_cap(s), decision_rule=engine.decision_rule(s),
             )
             for s in t.stages
         ],

@@ -71,7 +71,7 @@ def out(row: dict[str, Any], proposal_id: Any) -> dict[str, Any]:
 
 async def upload(principal: Principal, proposal_id: Any, stage_key: str, doc_key: str, filename: str, content: bytes) -> dict[str, Any]:
     """The team uploads a stage's document while the stage is open (404 for others, 409 after the deadline)."""
-    proposal, challenge, _stage, _copy = await services._check_writable(principal, proposal_id, stage_key)
+    proposal, challenge, _stage, _copy = await services._check_writable(principal, proposal_id, stage_key, "upload_document")
     spec = services.template_of(challenge).stage(stage_key)
     doc = next((d for d in spec.documents if d.key == doc_key), None)
     if doc is None:

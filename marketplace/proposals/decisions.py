@@ -12,6 +12,7 @@ from marketplace.core.clock import now, rfc3339
 from marketplace.core.db import transaction
 from marketplace.core.errors import Conflict, FieldError, NotFound, invalid
 from marketplace.core.i18n import gettext as _
+from marketplace.procedures import engine
 from marketplace.proposals import access, lifecycle, notices, schemas
 from marketplace.proposals.services import (
     _working_copies,
@@ -68,13 +69,14 @@ async def decide(principal: Principal, proposal_id: Any, data: schemas.DecisionI
         raise invalid("feedback", "is required: every decision carries written feedback for the company")
     spec = template.stage(data.stage)
     async with transaction():
-        if data.outcome == "advance" and spec.max_selected:
+        cap = engine.advance_cap(spec)  # shortlist and award: up to max_selected; pass_fail: no cap
+        if data.outcome == "advance" and cap:
             others = await Decision.count().where(
                 (Decision.stage == data.stage) & (Decision.outcome == "advance") & (Decision.proposal != proposal["id"])
                 & (Decision.proposal.challenge == challenge["id"]))
-            if others >= spec.max_selected:
-                raise Conflict(_("At most %(n)s proposals may pass this stage.", n=spec.max_selected),
-                               [FieldError("outcome", f"at most {spec.max_selected} proposals may advance")])
+            if others >= cap:
+                raise Conflict(_("At most %(n)s proposals may pass this stage.", n=cap),
+                               [FieldError("outcome", f"at most {cap} proposals may advance ({spec.decision})")])
         existing = await Decision.select(Decision.id, Decision.outcome).where(
             (Decision.proposal == proposal["id"]) & (Decision.stage == data.stage)).first()
         values = {Decision.outcome: data.outcome, Decision.feedback: feedback, Decision.decided_by: uuid.UUID(principal.user_id),

@@ -80,9 +80,27 @@ async def _close_submissions(challenge: dict[str, Any], stage: dict[str, Any]) -
     return bool(moved)
 
 
+def paid_stage_before(template: engine.ProcedureTemplate, stage_key: str) -> engine.StageSpec | None:
+    """The `paid` stage just before this one, if any: this stage opens only to its contractors."""
+    position = template.stage_keys.index(stage_key)
+    before = template.stages[position - 1] if position > 0 else None
+    return before if before is not None and before.paid else None
+
+
+async def _paid_contracts_done(challenge_id: Any, stage_key: str) -> bool:
+    """The experiments domain knows when a paid stage's contracts are done (asked, never imported at load)."""
+    from marketplace.experiments.phases import stage_contracts_done
+
+    return await stage_contracts_done(challenge_id, stage_key)
+
+
 async def _open_stage(challenge: dict[str, Any], stage: dict[str, Any], moment: datetime) -> bool:
     template = engine.get(challenge["procedure_template"], challenge["procedure_version"])
     spec = template.stage(stage["key"])
+    paid = paid_stage_before(template, spec.key)
+    if paid is not None and not await _paid_contracts_done(challenge["id"], paid.key):
+        log.info("stage %s of %s waits for the contracts of the paid stage %s", spec.key, challenge["id"], paid.key)
+        return False
     min_days = get_settings().min_stage_open_days
     closes_at = as_utc(stage["closes_at"])
     # A stage opened late (decisions took longer than planned) still gets its minimum open time.

@@ -41,11 +41,15 @@ async def tell_decision(proposal: dict[str, Any], challenge: dict[str, Any], sta
 
 
 async def tell_stage_opened(challenge: dict[str, Any], stage_key: str, closes_at: datetime) -> None:
-    """The proposals that advanced to this stage are told it is open."""
-    spec = engine.get(challenge["procedure_template"], challenge["procedure_version"]).stage(stage_key)
+    """The proposals that advanced to this stage are told it is open (after a `paid` stage: its contractors)."""
+    from marketplace.proposals.lifecycle import paid_stage_before
+
+    template = engine.get(challenge["procedure_template"], challenge["procedure_version"])
+    spec = template.stage(stage_key)
+    statuses = [Proposal.Status.awarded] if paid_stage_before(template, stage_key) else [
+        Proposal.Status.advanced, Proposal.Status.selected, Proposal.Status.awarded]
     rows = await Proposal.select(Proposal.id, Proposal.company, Proposal.company.name.as_alias("company_name")).where(
-        (Proposal.challenge == challenge["id"]) & (Proposal.current_stage == stage_key)
-        & Proposal.status.is_in([Proposal.Status.advanced, Proposal.Status.selected, Proposal.Status.awarded]))
+        (Proposal.challenge == challenge["id"]) & (Proposal.current_stage == stage_key) & Proposal.status.is_in(statuses))
     for p in rows:
         for m in await company_members(p["company"]):
             await enqueue_mail(m["email"], "stage_opened", locale=m["locale"], stage=spec.name, challenge=challenge["title"],

@@ -16,6 +16,7 @@ from marketplace.core.auth import allow, current
 from marketplace.core.clock import as_utc, now
 from marketplace.core.errors import Conflict, DomainError, Invalid
 from marketplace.core.i18n import gettext as _
+from marketplace.procedures import engine
 from marketplace.proposals import access, decisions, forms, lifecycle, schemas, services
 from marketplace.proposals.answers import word_count
 from marketplace.proposals.tables import Proposal
@@ -112,7 +113,12 @@ async def _render_proposal(request: Request[Any, Any, Any], proposal: dict, chal
     current_row = stages.get(out.current_stage)
     editable = (viewer.kind == access.TEAM and out.status in ("draft", "submitted", "advanced", "selected", "awarded")
                 and current_row is not None and current_row["status"] == "open" and as_utc(current_row["opens_at"]) <= now() < as_utc(current_row["closes_at"]))
+    locked = None  # why the form is not offered although the stage is open (the stage's features say so)
+    if editable and next((s.version for s in out.stages if s.key == out.current_stage), 0) > 0 \
+            and not engine.allowed(template, out.current_stage, "edit_submission"):
+        editable, locked = False, engine.FeatureOff(template, out.current_stage, "edit_submission").detail
     form_stage = template.stage(out.current_stage) if editable else None
+    can_upload = form_stage is not None and engine.allowed(template, form_stage.key, "upload_document")
     values: dict = {}
     if form_stage is not None:
         shown = next((s.answers for s in out.stages if s.key == out.current_stage), {})
@@ -143,11 +149,29 @@ async def _render_proposal(request: Request[Any, Any, Any], proposal: dict, chal
         from marketplace.evaluation import services as evaluation
 
         scores = (await evaluation.justifications(challenge, out.current_stage, [out.id])).get(out.id, [])
-    return view(request, "proposals/proposal.html", status_code=status_code, p=out, challenge=challenge, procedure=template,
+    pitch = await _pitch_context(principal, template, challenge, out, stages, viewer)
+    return view(request, "proposals/proposal.html", status_code=status_code, p=out, challenge=challenge, procedure=template, **pitch,
                 evaluation_scores=scores,
-                stage_documents=stage_documents, award_links=award_links, price_note=price_note,
+                stage_documents=stage_documents, award_links=award_links, price_note=price_note, locked=locked, can_upload=can_upload,
                 viewer=viewer, form_stage=form_stage, values=values, errors=errors or {}, closes_at=current_row["closes_at"] if current_row else None,
                 decidable=decidable, word_count=word_count, milestone_rows=forms.MILESTONE_ROWS)
+
+
+async def _pitch_context(principal, template, challenge: dict, out, stages: dict, viewer) -> dict:  # type: ignore[no-untyped-def]
+    """The team's pitch section, where its current stage declares `pitch`: the slot it chose, and the free
+    slots to pick from while the stage is open (the engine says whether picking is allowed now)."""
+    if viewer.kind != access.TEAM or "pitch" not in template.stage(out.current_stage).features:
+        return {"pitch_slots": None}
+    from marketplace.proposals import pitches
+    from marketplace.proposals.pitch_routes import slot_view
+
+    try:
+        slots = [slot_view(s) for s in await pitches.list_slots(principal, challenge["id"], out.current_stage)]
+    except DomainError:
+        return {"pitch_slots": None}
+    open_key = engine.open_stage_key(stages.values(), now())
+    can_choose = open_key == out.current_stage and engine.allowed(template, open_key, "schedule_pitch")
+    return {"pitch_slots": slots, "can_choose_pitch": can_choose}
 
 
 @post("/proposals/{proposal_id:str}/stages/{stage:str}", opt=allow(*TEAM), include_in_schema=False)

@@ -1,6 +1,7 @@
 from marketplace.proposals import pages
 from marketplace.proposals.attachments import ProposalDocumentController, upload_page
 from marketplace.proposals.controllers import ProposalController
+from marketplace.proposals.pitch_routes import PitchController, add_slot_page, choose_page, pitch_page
 
 ROUTES = [
     ProposalController,
@@ -15,4 +16,8 @@ ROUTES = [
     pages.decide,
     pages.board,
     pages.close_stage,
+    PitchController,
+    pitch_page,
+    add_slot_page,
+    choose_page,
 ]

@@ -56,6 +56,10 @@ class StageOut(msgspec.Struct):
     answers: dict[str, Any]
     decision: DecisionOut | None = None
     versions: list[VersionOut] = []
+    decision_kind: str = ""  # shortlist / pass_fail / award, as the template declares
+    max_advancing: int | None = None  # how many may advance (None: no cap, e.g. pass_fail)
+    decision_rule: str = ""  # the kind in a sentence, in the reader's language
+    features: list[str] = []  # what the stage allows while it is open (questions, edits, documents, pitch)
 
 
 class TimelineEntry(msgspec.Struct):

@@ -167,8 +167,10 @@ async def synced_stages(challenge: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {s["key"]: s for s in stages}
 
 
-async def _check_writable(principal: Principal, proposal_id: Any, stage_key: str) -> tuple[dict, dict, dict, dict]:
-    """(proposal, challenge, stages by key, working copy): each read once, and passed down to the answer."""
+async def _check_writable(principal: Principal, proposal_id: Any, stage_key: str, action: str | None = None) -> tuple[dict, dict, dict, dict]:
+    """(proposal, challenge, stages by key, working copy): each read once, and passed down to the answer.
+    The team may change its current stage while it is open; a stage already submitted only when the
+    stage allows `edits`, and `action` (e.g. `upload_document`) only when the stage allows it."""
     proposal, challenge = await _load_for_team(principal, proposal_id)
     stages = await synced_stages(challenge)
     template = template_of(challenge)
@@ -180,7 +182,12 @@ async def _check_writable(principal: Principal, proposal_id: Any, stage_key: str
         raise Conflict(_("This proposal is at the stage '%(stage)s'.", stage=template.stage(proposal["current_stage"]).name),
                        [FieldError("stage", "is not the proposal's current stage")])
     _stage_open_or_conflict(stages.get(stage_key), now())
+    await _contractors_only(template, challenge, proposal, stage_key)
+    if action is not None:
+        engine.require(template, stage_key, action)
     copy = await _ensure_working_copy(proposal, challenge, stage_key)
+    if copy["version"] > 0:
+        engine.require(template, stage_key, "edit_submission")
     return proposal, challenge, stages, copy
 
 
@@ -188,6 +195,18 @@ async def _team_answer(proposal: dict[str, Any], challenge: dict[str, Any], stag
                        **changed: Any) -> schemas.ProposalOut:
     """The proposal as its team sees it after a write, from the rows already read (and what the write changed)."""
     return await render_proposal({**proposal, **changed}, challenge, access.Viewer(access.TEAM), None, stages=stages)
+
+
+async def _contractors_only(template: ProcedureTemplate, challenge: dict, proposal: dict, stage_key: str) -> None:
+    """After a `paid` stage, the next stage is open only to the proposals holding one of its contracts."""
+    paid = lifecycle.paid_stage_before(template, stage_key)
+    if paid is None:
+        return
+    from marketplace.experiments.phases import contractors
+
+    if str(proposal["id"]) not in await contractors(challenge["id"], paid.key):
+        raise Conflict(_("Only the holders of a contract of '%(stage)s' take part in this stage.", stage=paid.name),
+                       [FieldError("stage", f"opens only to the contractors of `{paid.key}`")])
 
 
 async def save_answers(principal: Principal, proposal_id: Any, stage_key: str, new: dict[str, Any]) -> schemas.ProposalOut:
@@ -220,8 +239,6 @@ async def submit_stage(principal: Principal, proposal_id: Any, stage_key: str) -
     proposal, challenge, stages, copy = await _check_writable(principal, proposal_id, stage_key)
     stage = stages[stage_key]
     spec = template_of(challenge).stage(stage_key)
-    if copy["version"] > 0 and "edits" not in spec.features:
-        raise Conflict(_("This stage does not allow a submission to be changed."))
     current = _loads(copy["answers"])
     errors = answers.check_submission(spec, current, challenge["budget_cap_cents"])
     from marketplace.proposals.attachments import missing_required
@@ -361,6 +378,8 @@ async def render_proposal(proposal: dict, challenge: dict, viewer: access.Viewer
             opens_at=rfc3339(row["opens_at"]) if row else None, closes_at=rfc3339(row["closes_at"]) if row else None,
             answers=shown, decision=_decision_out(decisions.get(key), viewer),
             versions=[schemas.VersionOut(version=v["version"], submitted_at=rfc3339(v["submitted_at"])) for v in kept],
+            decision_kind=spec.decision, max_advancing=engine.advance_cap(spec), decision_rule=engine.decision_rule(spec),
+            features=sorted(spec.features),
         ))
     hide_company = viewer.kind == access.EVALUATOR and viewer.blind and keys == [template.stage_keys[0]]
     company = None

@@ -94,3 +94,20 @@ class ProposalAttachment(Table):
     latest = Boolean(default=True, index=True)
     uploaded_by = ForeignKey(references=User, null=True)
     uploaded_at = Timestamptz(default=TimestamptzNow())
+
+
+class PitchSlot(Table):
+    """A pitch slot the buyer proposes at a stage that declares `pitch`; one team picks it (at most one
+    slot per proposal and stage: a unique index in a migration)."""
+
+    id = UUID(primary_key=True)
+    challenge = ForeignKey(references=Challenge, index=True)
+    stage = Varchar(length=60)
+    starts_at = Timestamptz()
+    minutes = Integer(default=20)
+    timezone = Varchar(length=64, default="Europe/Brussels")  # the buyer's: times are shown in it, with its name
+    location = Text(default="")  # a room, an address or a video-call link
+    proposal = ForeignKey(references=Proposal, null=True, default=None, index=True)
+    chosen_at = Timestamptz(null=True, default=None)
+    created_by = ForeignKey(references=User, null=True)
+    created_at = Timestamptz(default=TimestamptzNow())

@@ -41,7 +41,16 @@ def next_step(proposal: dict[str, Any], template: ProcedureTemplate, copies: dic
     status = proposal["status"]
     if status in ("withdrawn", "rejected"):
         return None
-    if status == "awarded" and template.next_stage(proposal["current_stage"]) is None:
+    row = stages.get(proposal["current_stage"])
+    if row is not None and row["status"] == "pending" and status == "awarded":  # a paid stage's contract comes before this stage opens
+        from marketplace.proposals.lifecycle import paid_stage_before
+
+        paid = paid_stage_before(template, proposal["current_stage"])
+        if paid is not None:
+            return TimelineEntry(at=None, kind="contract", stage=proposal["current_stage"], done=False, text=_(
+                "Your contract of '%(paid)s' comes first: '%(stage)s' opens to its contractors once their milestones are accepted.",
+                paid=paid.name, stage=template.stage(proposal["current_stage"]).name))
+    if status == "awarded" and template.next_stage(proposal["current_stage"]) is None and (row is None or row["status"] == "decided"):
         return TimelineEntry(at=None, kind="contract", text=_("Awarded: the test contract follows."), done=False)
     key = proposal["current_stage"]
     spec, row, copy = template.stage(key), stages.get(key), copies.get(key)
