@@ -149,7 +149,7 @@ async def account(request: Request[Any, Any, Any], company_q: str = "") -> Templ
         members[org.id] = await Membership.select(Membership.user.name, Membership.user.email, Membership.role).where(
             Membership.organisation == uuid.UUID(org.id)).order_by(Membership.user.name)
     return page(request, "accounts/account.html", me=me, links=links, invitable=invitable, members=members,
-                company_q=company_q, found_companies=found_companies,
+                company_q=company_q, found_companies=found_companies, consent_explained=services.consent_explained,
                 roles_for_kind={k: sorted(v) for k, v in services.ROLES_FOR_KIND.items()})
 
 

@@ -32,6 +32,7 @@ from marketplace.core.errors import (
     TooManyRequests,
     invalid,
 )
+from marketplace.core.i18n import gettext as _
 from marketplace.core.security import (
     hash_password,
     hash_token,
@@ -40,7 +41,7 @@ from marketplace.core.security import (
     verify_dummy,
     verify_password,
 )
-from marketplace.mail.services import enqueue_mail
+from marketplace.mail.services import enqueue_mail, tell_members
 from marketplace.settings import get_settings
 from marketplace.transparency.audit import record
 
@@ -362,13 +363,18 @@ async def request_portfolio_link(principal: Principal, incubator_id: Any, compan
         await link.save()
         await record(principal, "portfolio.requested", "organisation", company["id"], {"incubator": str(incubator["id"])},
                      after={"status": "pending"})
-        members = await Membership.select(Membership.user.email, Membership.user.locale).where(
-            (Membership.organisation == company["id"]) & (Membership.role == "company_member")
-        )
-        for m in members:
-            await enqueue_mail(m["user.email"], "portfolio_request", locale=m["user.locale"], incubator=incubator["name"],
-                               company=company["name"])
+        words = {"incubator": incubator["name"], "company": company["name"]}
+        await tell_members(company["id"], "company_member", "portfolio_request", "/account#portfolio",
+                           lambda: _("%(incubator)s asks to add %(company)s to its portfolio", **words),
+                           lambda: consent_explained(**words), **words)
     return _link_out(link.to_dict())
+
+
+def consent_explained(incubator: str, company: str) -> str:
+    """What a company allows by accepting an incubator's portfolio request, in plain words (pages, notification, e-mail)."""
+    return _("If you accept, %(incubator)s may start, edit and submit proposals in the name of %(company)s, and sees its "
+             "proposals, experiments and payouts read-only. You are told of each proposal it makes and can withdraw it. "
+             "You may also decline: nothing happens without your consent.", incubator=incubator, company=company)
 
 
 async def decide_portfolio_link(principal: Principal, link_id: Any, accept: bool) -> schemas.PortfolioLinkOut:

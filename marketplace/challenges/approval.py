@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from marketplace.accounts.tables import Membership
@@ -15,20 +13,10 @@ from marketplace.core.auth import Principal
 from marketplace.core.clock import now, rfc3339
 from marketplace.core.db import transaction
 from marketplace.core.errors import Conflict, FieldError, Forbidden, Invalid
-from marketplace.core.i18n import current_locale
 from marketplace.core.i18n import gettext as _
+from marketplace.core.i18n import in_locale
 from marketplace.mail.services import enqueue_mail, notify
 from marketplace.transparency.audit import record
-
-
-@contextmanager
-def in_locale(locale: str) -> Iterator[None]:
-    """Translate for a recipient (notifications are stored in their language), not for the current request."""
-    token = current_locale.set(locale or "en")
-    try:
-        yield
-    finally:
-        current_locale.reset(token)
 
 
 async def request_approval(principal: Principal, challenge_id: Any) -> dict:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from io import BytesIO
 from pathlib import Path
@@ -40,6 +42,16 @@ def translations(locale: str) -> NullTranslations:
             merged._catalog.update(part._catalog)  # later files add to (and may refine) earlier ones
     assert merged is not None
     return merged
+
+
+@contextmanager
+def in_locale(locale: str) -> Iterator[None]:
+    """Translate for a recipient (notifications are stored in their language), not for the current request."""
+    token = current_locale.set(locale or DEFAULT_LOCALE)
+    try:
+        yield
+    finally:
+        current_locale.reset(token)
 
 
 def gettext(message: str, **variables: object) -> str:

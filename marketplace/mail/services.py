@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
@@ -12,6 +13,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 import aiosmtplib
 
 from marketplace.core.clock import now
+from marketplace.core.i18n import in_locale
 from marketplace.core.retries import Backoff, RetryQueue
 from marketplace.core.templating import render
 from marketplace.mail.tables import Notification, OutboxMessage
@@ -139,3 +141,19 @@ async def resend(message_id: object) -> bool:
         OutboxMessage.next_attempt_at: now(), OutboxMessage.claimed_until: None,
     }).where((OutboxMessage.id == message_id) & (OutboxMessage.status == OutboxMessage.Status.failed)).returning(OutboxMessage.id)
     return bool(again)
+
+
+async def tell_members(organisation_id: object, role: str, kind: str, link: str, title: Callable[[], str],
+                       body: Callable[[], str] = str, **mail: object) -> int:
+    """Every `role` member of an organisation gets an in-app notification and the e-mail
+    `templates/mail/<kind>.txt`, each in their own language (`title`/`body` are called in it)."""
+    from marketplace.accounts.tables import Membership
+
+    members = await Membership.select(Membership.user.id, Membership.user.email, Membership.user.locale).where(
+        (Membership.organisation == organisation_id) & (Membership.role == role))
+    for m in members:
+        with in_locale(m["user.locale"]):
+            heading, text = title(), body()
+        await notify(m["user.id"], kind, heading, text, link)
+        await enqueue_mail(m["user.email"], kind, locale=m["user.locale"], link=link, **mail)
+    return len(members)

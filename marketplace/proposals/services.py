@@ -17,7 +17,7 @@ from marketplace.core.errors import Conflict, FieldError, Forbidden, Invalid, No
 from marketplace.core.i18n import gettext as _
 from marketplace.procedures import engine
 from marketplace.procedures.engine import ProcedureTemplate
-from marketplace.proposals import access, answers, lifecycle, schemas
+from marketplace.proposals import access, answers, consent, lifecycle, schemas
 from marketplace.proposals.tables import Decision, Proposal, ProposalStage, ProposalStageVersion
 from marketplace.transparency.audit import record
 
@@ -133,10 +133,7 @@ async def start_proposal(principal: Principal, challenge_id: Any, company_id: st
     stages = await stage_rows(challenge["id"])
     moment = now()
     _stage_open_or_conflict(stages.get(first), moment)
-    incubator = None
-    if str(company["id"]) not in own:
-        incubators = principal.organisations("incubator_member")
-        incubator = uuid.UUID(incubators[0]) if incubators else None
+    incubator = await consent.acting_incubator(principal, company["id"])
     try:
         async with transaction():
             proposal = Proposal(challenge=challenge["id"], company=company["id"], incubator=incubator,
@@ -145,6 +142,8 @@ async def start_proposal(principal: Principal, challenge_id: Any, company_id: st
             await _ensure_working_copy(proposal.to_dict(), challenge, first)
             await record(principal, "proposal.started", "proposal", proposal.id, {"challenge": str(challenge["id"]),
                          "company": str(company["id"])}, after={"status": "draft"})
+            if incubator is not None:
+                await consent.tell_company(proposal.to_dict(), challenge, incubator)
     except Exception as exc:
         if is_integrity_error(exc):
             raise Conflict(_("This company already has a proposal for this challenge."), [FieldError("company_id", "already has a proposal")]) from None
@@ -247,6 +246,7 @@ async def submit_stage(principal: Principal, proposal_id: Any, stage_key: str) -
     if errors:
         raise Invalid(errors, detail=_("The stage cannot be submitted yet: %(problems)s",
                                        problems="; ".join(f"{e.field}: {e.message}" for e in errors)))
+    incubator = await consent.acting_incubator(principal, proposal["company"])
     async with transaction():
         version = copy["version"] + 1
         claimed = await ProposalStage.update({
@@ -258,6 +258,8 @@ async def submit_stage(principal: Principal, proposal_id: Any, stage_key: str) -
         if status in (Proposal.Status.draft, Proposal.Status.advanced, Proposal.Status.selected, Proposal.Status.awarded):
             status = Proposal.Status.submitted
         await Proposal.update({Proposal.status: status, Proposal.updated_at: now()}).where(Proposal.id == proposal["id"])
+        if incubator is not None:
+            await consent.tell_company(proposal, challenge, incubator, stage_name=spec.name)
         # metadata only: a submission's content stays sealed, even from the audit trail
         await record(principal, "proposal.submitted", "proposal", proposal["id"], {"stage": stage_key, "version": version},
                      before={"status": proposal["status"]}, after={"status": status})
