@@ -97,7 +97,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
                                        include_in_schema=False),
         ],
         guards=[access],
-        middleware=[AuthenticationMiddleware(), LocaleMiddleware()],
         exception_handlers={Exception: exception_handler},
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
@@ -127,8 +126,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=False,
     )
     describe_problems(app)
-    # Around everything Litestar answers, unknown paths and 405s included (route middleware is not).
-    app.asgi_handler = _outermost(app.asgi_handler, SecurityHeadersMiddleware(), RequestLogMiddleware())
+    # Around everything Litestar answers, unknown paths and 405s included (route middleware is not):
+    # so a 404 page knows who is signed in and speaks their language.
+    app.asgi_handler = _outermost(app.asgi_handler, LocaleMiddleware(), AuthenticationMiddleware(),
+                                  SecurityHeadersMiddleware(), RequestLogMiddleware())
     return app
 
 

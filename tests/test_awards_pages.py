@@ -163,7 +163,7 @@ async def test_officer_upholds_an_objection_on_the_page_and_the_award_is_cancell
     objection_id = re.search(r'action="/objections/([^/]+)/answer"', view.text).group(1)
     done = await officer.post(f"/objections/{objection_id}/answer",
                               data={"_csrf_token": csrf, "text": "Right: they were.", "upheld": "yes"})
-    assert done.status_code == 303 and "upheld" in done.headers["location"]
+    assert done.status_code == 303 and "upheld" in (await officer.get(done.headers["location"])).text
     assert (await Award.objects().first()).status == "cancelled"
     assert "Annulée : une contestation a été jugée fondée" in (await loser.get(award_url)).text
     listing = await officer.get("/contracts")

@@ -14,8 +14,9 @@ from marketplace.accounts import schemas, services
 from marketplace.accounts.controllers import client_ip
 from marketplace.accounts.tables import Invitation, Membership, Organisation
 from marketplace.core.auth import PUBLIC, SESSION_COOKIE, SIGNED_IN, allow, current, load_principal
-from marketplace.core.errors import DomainError
+from marketplace.core.errors import DomainError, FieldError
 from marketplace.core.i18n import gettext as _
+from marketplace.core.security import password_problems
 from marketplace.mail.tables import Notification
 from marketplace.settings import get_settings
 from marketplace.web.pages import convert, errors_by_field, form_text, page, safe_next, see_other
@@ -54,6 +55,9 @@ async def signup(request: Request[Any, Any, Any], data: Form) -> Any:
         )
         result = await services.register(payload)
     except DomainError as exc:
+        if not any(e.field == "password" for e in exc.errors):  # every mistake at once, the password's too
+            weak = _("this is required") if not form["password"] else password_problems(form["password"], form["email"], form["name"])
+            exc.errors += [FieldError("password", weak)] if weak else []
         rename = {"organisation.name": "org_name"}
         errors = {rename.get(k, k.removeprefix("organisation.")): v for k, v in errors_by_field(exc).items()}
         form["password"] = ""
@@ -161,7 +165,7 @@ async def account_invite(request: Request[Any, Any, Any], data: Form) -> Any:
         payload = convert({"email": form_text(data, "email", 254), "role": form_text(data, "role", 40)}, schemas.InvitationIn)
         invitation = await services.invite(principal, org_id, payload)
     except DomainError as exc:
-        return see_other("/account", _("The invitation was not sent: %(reason)s") % {"reason": "; ".join(errors_by_field(exc).values())})
+        return see_other("/account", _("The invitation was not sent: %(reason)s") % {"reason": "; ".join(errors_by_field(exc).values())}, error=True)
     return see_other("/account", _("Invitation sent to %(email)s.") % {"email": invitation.email})
 
 
@@ -171,7 +175,7 @@ async def account_portfolio_request(request: Request[Any, Any, Any], data: Form)
     try:
         await services.request_portfolio_link(principal, form_text(data, "incubator_id", 64), form_text(data, "company_id", 64))
     except DomainError as exc:
-        return see_other("/account", _("The request was not sent: %(reason)s") % {"reason": "; ".join(errors_by_field(exc).values())})
+        return see_other("/account", _("The request was not sent: %(reason)s") % {"reason": "; ".join(errors_by_field(exc).values())}, error=True)
     return see_other("/account", _("Request sent. The company must accept it."))
 
 
@@ -180,7 +184,7 @@ async def account_portfolio_decide(request: Request[Any, Any, Any], link_id: str
     try:
         await services.decide_portfolio_link(current(request), link_id, accept=decision == "accept")
     except DomainError as exc:
-        return see_other("/account", _(exc.detail))
+        return see_other("/account", _(exc.detail), error=True)
     return see_other("/account", _("Portfolio link accepted.") if decision == "accept" else _("Portfolio link declined."))
 
 

@@ -178,7 +178,7 @@ async def object_submit(request: Request[Any, Any, Any], award_id: str, data: Fo
         await services.raise_objection(current(request), award_id, payload)
     except DomainError as exc:
         return see_other(f"/awards/{award_id}", _("Your objection was not recorded: %(reason)s")
-                         % {"reason": "; ".join(errors_by_field(exc).values())})
+                         % {"reason": "; ".join(errors_by_field(exc).values())}, error=True)
     return see_other(f"/awards/{award_id}", _("Your objection is recorded. The buyer will answer it in writing."))
 
 
@@ -191,7 +191,7 @@ async def answer_submit(request: Request[Any, Any, Any], objection_id: str, data
         payload = convert({"text": form_text(data, "text", 10_000).strip(), "upheld": upheld}, schemas.AnswerIn)
         await services.answer_objection(current(request), objection_id, payload)
     except DomainError as exc:
-        return see_other(target, _("The answer was not recorded: %(reason)s") % {"reason": "; ".join(errors_by_field(exc).values())})
+        return see_other(target, _("The answer was not recorded: %(reason)s") % {"reason": "; ".join(errors_by_field(exc).values())}, error=True)
     if upheld:
         return see_other(target, _("The objection is upheld: the award is cancelled and everyone concerned is told."))
     return see_other(target, _("Your answer is sent to the company."))
@@ -260,7 +260,7 @@ async def contract_sign(request: Request[Any, Any, Any], contract_id: str, data:
         payload = convert({"party": party, "document_sha256": sha, "confirm": True}, schemas.SignatureIn)
         result = await contracts.sign_contract(current(request), contract_id, payload, client_ip(request))
     except DomainError as exc:
-        return see_other(f"/contracts/{contract_id}", _("Not signed: %(reason)s") % {"reason": "; ".join(errors_by_field(exc).values())})
+        return see_other(f"/contracts/{contract_id}", _("Not signed: %(reason)s") % {"reason": "; ".join(errors_by_field(exc).values())}, error=True)
     notice = _("Signed. Both parties have signed: the experiment starts.") if result.status == "active" else _(
         "Signed. The contract becomes active when the other party signs.")
     return see_other(f"/contracts/{contract_id}", notice)

@@ -216,7 +216,7 @@ async def request_approval_page(request: Request[Any, Any, Any], challenge_id: s
             raise
         missing = ", ".join(_(e.field) for e in exc.errors or []) if exc.errors else _(exc.detail)
         return see_other(f"/challenges/{challenge_id}/edit", _("Not sent yet. Still missing: %(missing)s", missing=missing)
-                         if exc.errors else missing)
+                         if exc.errors else missing, error=True)
     return see_other(f"/challenges/{challenge_id}/edit", _("Approval requested: the procurement officers of your public body are told."))
 
 

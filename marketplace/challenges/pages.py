@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from litestar import Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
-from litestar.response import Redirect, Template
+from litestar.response import Template
 
 from marketplace.challenges import catalogue, dialogue, matchmaking, schemas, services
 from marketplace.challenges.controllers import ASKERS
@@ -162,7 +161,7 @@ async def ask_page(request: Request[Any, Any, Any], challenge_id: str, data: For
         context = await _challenge_context(request, challenge_id)
         return page(request, "challenges/challenge.html", status_code=exc.status, form={"text": text}, errors=errors_by_field(exc), **context)
     notice = _("Thank you. Your question was sent to the buyer; its answer will be public, without your name.")
-    return Redirect(path=f"/challenges/{challenge_id}?notice={quote(notice)}#questions", status_code=303)
+    return see_other(f"/challenges/{challenge_id}#questions", notice)
 
 
 @post("/questions/{question_id:str}/answer", opt=allow(*TEAM_ROLES), include_in_schema=False)

@@ -9,6 +9,7 @@ from functools import cache
 from io import BytesIO
 from pathlib import Path
 
+from babel.core import negotiate_locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -71,18 +72,29 @@ def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
 _ = gettext
 
 
+def accepted_languages(accept_language: str) -> list[str]:
+    """The tags of an Accept-Language header, most wanted first; `q=0` means "not this one" and is left out.
+
+    Equal weights keep the header's order (RFC 9110 section 12.5.4)."""
+    weighted: list[tuple[float, int, str]] = []
+    for position, part in enumerate(accept_language.split(",")):
+        tag, _sep, params = part.strip().partition(";")
+        q = 1.0
+        for param in params.split(";"):
+            name, _eq, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if tag.strip() and q > 0:
+            weighted.append((-q, position, tag.strip().replace("-", "_")))
+    return [tag for _q, _pos, tag in sorted(weighted)]
+
+
 def negotiate(accept_language: str | None) -> str | None:
-    """The best of our locales for an Accept-Language header, or None."""
+    """The best of our locales for an Accept-Language header (Babel's negotiation), or None."""
     if not accept_language:
         return None
-    ranked: list[tuple[float, str]] = []
-    for part in accept_language.split(","):
-        bits = part.strip().split(";q=")
-        tag = bits[0].strip().lower()[:2]
-        try:
-            q = float(bits[1]) if len(bits) > 1 else 1.0
-        except ValueError:
-            q = 0.0
-        if tag in LOCALES:
-            ranked.append((q, tag))
-    return max(ranked)[1] if ranked else None
+    preferred = accepted_languages(accept_language)
+    return negotiate_locale(preferred, list(LOCALES), sep="_") if preferred else None

@@ -105,7 +105,7 @@ async def score_form(request: Request[Any, Any, Any], proposal_id: str, stage: s
     except DomainError as exc:
         if exc.status == 409:
             _proposal, challenge = await load_proposal(proposal_id)
-            return see_other(f"/challenges/{challenge['id']}/declaration", _("Declare your conflicts of interest first."))
+            return see_other(f"/challenges/{challenge['id']}/declaration", _("Declare your conflicts of interest first."), error=True)
         raise
     if viewer.kind != access.EVALUATOR:
         raise services.NotFound("proposal")
@@ -170,7 +170,7 @@ async def assign(request: Request[Any, Any, Any], challenge_id: str, data: Form)
     except DomainError as exc:
         if exc.status == 404:
             raise
-        return see_other(f"/challenges/{challenge_id}/board", "; ".join(errors_by_field(exc).values()))
+        return see_other(f"/challenges/{challenge_id}/board", "; ".join(errors_by_field(exc).values()), error=True)
     return see_other(f"/challenges/{challenge_id}/board", _("Evaluator assigned. They must declare conflicts of interest first."))
 
 
@@ -181,7 +181,7 @@ async def set_blind(request: Request[Any, Any, Any], challenge_id: str, data: Fo
     except DomainError as exc:
         if exc.status == 404:
             raise
-        return see_other(f"/challenges/{challenge_id}/board", _(exc.detail))
+        return see_other(f"/challenges/{challenge_id}/board", _(exc.detail), error=True)
     return see_other(f"/challenges/{challenge_id}/board", _("Saved."))
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from litestar import Request, Response, get, post
 from litestar.enums import RequestEncodingType
@@ -22,7 +21,7 @@ from marketplace.experiments import schemas, services
 from marketplace.experiments.controllers import UPLOAD_LIMIT, read_upload
 from marketplace.experiments.tables import Experiment
 from marketplace.payments.connect import account_for
-from marketplace.web.pages import convert, errors_by_field, form_text, page
+from marketplace.web.pages import convert, errors_by_field, form_text, page, see_other
 
 
 def as_date(value: str | None) -> date | None:
@@ -32,10 +31,9 @@ def as_date(value: str | None) -> date | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).date() if "T" in value else date.fromisoformat(value)
 
 
-def back_to(experiment_id: str, notice: str, anchor: str | None = None) -> Redirect:
-    """To the experiment page with a notice, scrolled to `anchor` (the fragment must come last)."""
-    return Redirect(path=f"/experiments/{experiment_id}?notice={quote(notice)}" + (f"#{anchor}" if anchor else ""),
-                    status_code=303)
+def back_to(experiment_id: str, notice: str, anchor: str | None = None, *, error: bool = False) -> Redirect:
+    """To the experiment page with a notice, scrolled to `anchor`."""
+    return see_other(f"/experiments/{experiment_id}" + (f"#{anchor}" if anchor else ""), notice, error=error)
 
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -93,7 +91,7 @@ async def deliver_page(request: Request[Any, Any, Any], milestone_id: str) -> An
     except DomainError as exc:
         back = await _experiment_of(milestone_id)
         return back_to(back, notice=_("The deliverable was not submitted: %(reason)s")
-                         % {"reason": "; ".join(errors_by_field(exc).values())})
+                         % {"reason": "; ".join(errors_by_field(exc).values())}, error=True)
     back = await _experiment_of(milestone.id)
     return back_to(back, anchor=f"milestone-{milestone.id}", notice=_("Deliverable submitted. The buyer has been asked to review it."))
 
@@ -108,7 +106,7 @@ async def review_page(request: Request[Any, Any, Any], milestone_id: str, data: 
         milestone = await services.review_milestone(principal, milestone_id, payload)
     except DomainError as exc:
         return back_to(back, anchor=f"milestone-{milestone_id}", notice=_("The review was not saved: %(reason)s")
-                         % {"reason": "; ".join(errors_by_field(exc).values())})
+                         % {"reason": "; ".join(errors_by_field(exc).values())}, error=True)
     notice = _("Milestone accepted. Its payout has started; the 30-day payment clock runs from today.") \
         if milestone.status == "accepted" else _("Changes requested. The company has your feedback.")
     return back_to(back, anchor=f"milestone-{milestone_id}", notice=notice)
@@ -121,7 +119,7 @@ async def outcome_page(request: Request[Any, Any, Any], experiment_id: str, data
         await services.record_outcome(current(request), experiment_id, payload)
     except DomainError as exc:
         return back_to(experiment_id, anchor="outcome", notice=_("The outcome was not recorded: %(reason)s")
-                         % {"reason": "; ".join(errors_by_field(exc).values())})
+                         % {"reason": "; ".join(errors_by_field(exc).values())}, error=True)
     return back_to(experiment_id, notice=_("Outcome recorded. Its result card is now public."))
 
 

@@ -21,23 +21,21 @@ from marketplace.experiments.pages import as_date
 from marketplace.experiments.tables import Experiment, Milestone
 from marketplace.payments import connect, payouts, statements
 from marketplace.payments.tables import Payout
-from marketplace.web.pages import errors_by_field, form_text, page, safe_next
+from marketplace.web.pages import errors_by_field, form_text, page, safe_next, see_other
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
-def _back(path: str, notice: str) -> Redirect:
-    """A redirect with a notice: the query goes before any #fragment, which must come last."""
-    path, hashmark, fragment = path.partition("#")
-    path += ("&" if "?" in path else "?") + "notice=" + quote(notice)
-    return Redirect(path=path + hashmark + fragment, status_code=303)
+def _back(path: str, notice: str, *, error: bool = False) -> Redirect:
+    """A redirect with a notice (shown once on the next page)."""
+    return see_other(path, notice, error=error)
 
 
 async def _to_onboarding(request: Request[Any, Any, Any], org_id: str, back: str) -> Redirect:
     try:
         result = await connect.start_onboarding(current(request), org_id, return_path=f"/payouts/setup/{org_id}/done?next={quote(back, safe='/')}")
     except DomainError as exc:
-        return _back(back, _("Payouts could not be set up: %(reason)s") % {"reason": "; ".join(errors_by_field(exc).values())})
+        return _back(back, _("Payouts could not be set up: %(reason)s") % {"reason": "; ".join(errors_by_field(exc).values())}, error=True)
     if result.onboarding_url is None:
         return _back(back, _("Payouts are set up: accepted milestones are paid into your account."))
     return Redirect(path=result.onboarding_url, status_code=303)

@@ -159,5 +159,5 @@ async def upload_page(request: Request[Any, Any, Any], proposal_id: str, stage: 
         if exc.status == 404:
             raise
         reason = "; ".join(errors_by_field(exc).values()) or _(exc.detail)
-        return see_other(f"/proposals/{proposal_id}", _("The file was not uploaded: %(reason)s", reason=reason))
+        return see_other(f"/proposals/{proposal_id}", _("The file was not uploaded: %(reason)s", reason=reason), error=True)
     return see_other(f"/proposals/{proposal_id}", _("Uploaded %(name)s.", name=row["filename"]))

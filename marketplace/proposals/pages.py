@@ -89,7 +89,7 @@ async def start(request: Request[Any, Any, Any], challenge_id: str, data: Form) 
     except DomainError as exc:
         if exc.status == 404:
             raise
-        return see_other(f"/challenges/{challenge_id}/propose", "; ".join(errors_by_field(exc).values()))
+        return see_other(f"/challenges/{challenge_id}/propose", "; ".join(errors_by_field(exc).values()), error=True)
     return see_other(f"/proposals/{proposal.id}", _("Your proposal is started. Save a draft whenever you like."))
 
 
@@ -100,7 +100,7 @@ async def proposal_page(request: Request[Any, Any, Any], proposal_id: str) -> An
         proposal, challenge, viewer, keys = await services.proposal_view(principal, proposal_id)
     except Conflict:
         proposal_row = await services.load_proposal(proposal_id)
-        return see_other(f"/challenges/{proposal_row[1]['id']}/declaration", _("Declare your conflicts of interest first."))
+        return see_other(f"/challenges/{proposal_row[1]['id']}/declaration", _("Declare your conflicts of interest first."), error=True)
     return await _render_proposal(request, proposal, challenge, viewer, keys)
 
 
@@ -195,7 +195,7 @@ async def save_stage(request: Request[Any, Any, Any], proposal_id: str, stage: s
         proposal, challenge, viewer, keys = await services.proposal_view(principal, proposal_id)
         errs = forms.errors_for_form(exc)
         if exc.status == 409:
-            return see_other(f"/proposals/{proposal_id}", errs.get("_form") or _(exc.detail))
+            return see_other(f"/proposals/{proposal_id}", errs.get("_form") or _(exc.detail), error=True)
         return await _render_proposal(request, proposal, challenge, viewer, keys, status_code=422, errors=errs,
                                       override={k: v for k, v in answers.items() if v is not None})
     notice = _("Submitted. You can still edit and resubmit until the deadline.") if submit else _("Draft saved.")
@@ -212,7 +212,7 @@ async def withdraw(request: Request[Any, Any, Any], proposal_id: str, data: Form
     except DomainError as exc:
         if exc.status == 404:
             raise
-        return see_other(f"/proposals/{proposal_id}", _(exc.detail))
+        return see_other(f"/proposals/{proposal_id}", _(exc.detail), error=True)
     return see_other(f"/proposals/{proposal_id}", _("Your proposal is withdrawn."))
 
 
@@ -295,6 +295,6 @@ async def close_stage(request: Request[Any, Any, Any], challenge_id: str, stage:
     except DomainError as exc:
         if exc.status == 404:
             raise
-        return see_other(f"/challenges/{challenge_id}/board?stage={stage}", _(exc.detail))
+        return see_other(f"/challenges/{challenge_id}/board?stage={stage}", _(exc.detail), error=True)
     return see_other(f"/challenges/{challenge_id}/board?stage={stage}",
                      _("Stage closed: %(a)s advanced, %(r)s not selected. Every company has been told.", a=result.advanced, r=result.rejected))

@@ -7,7 +7,13 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import (
+    HTTPException,
+    MethodNotAllowedException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+)
 from litestar.response import Redirect
 
 from marketplace.core import i18n
@@ -43,9 +49,27 @@ def role_labels(roles: tuple[str, ...] | list[str]) -> str:
     return ", ".join(i18n.gettext(ROLE_LABELS.get(r, r)) for r in roles)
 
 
+def page_to_show(request: Request[Any, Any, Any], path: str) -> str:
+    """The nearest page a browser can open at or above `path`: where a reload of a form's post address lands.
+
+    `/challenges/x/request-approval` (post only) gives `/challenges/x`; the root always answers."""
+    router = request.app.asgi_router
+    while path not in ("", "/"):
+        path = path.rstrip("/").rsplit("/", 1)[0] or "/"
+        try:
+            router.handle_routing(path=path, method="GET")
+        except (NotFoundException, MethodNotAllowedException):
+            continue
+        return path
+    return "/"
+
+
 def page_exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     if isinstance(exc, NotAuthenticated | NotAuthorizedException) and request.method == "GET":
         return Redirect(path=f"/signin?next={quote(request.url.path)}")
+    if isinstance(exc, MethodNotAllowedException) and request.method == "GET":
+        # the address bar holds a form's post address (a reload after a failed post): no dead end
+        return Redirect(path=page_to_show(request, request.url.path), status_code=303)
     if isinstance(exc, Forbidden) and exc.roles:
         status = 403
         detail = i18n.gettext("This page is for these roles: %(roles)s.", roles=role_labels(exc.roles))
@@ -70,7 +94,7 @@ def page_exception_handler(request: Request[Any, Any, Any], exc: Exception) -> R
         path=request.url.path,
         status=status,
         detail=detail,
-        notice=None,
+        flash=None,
         csrf_input="",
     )
     return Response(html, status_code=status, media_type="text/html")
