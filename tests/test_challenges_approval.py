@@ -1,5 +1,7 @@
 """A civil servant finishes a draft and asks for approval; the buyer's procurement officers are told and find it waiting."""
 
+import re
+
 from marketplace.accounts.tables import User
 from marketplace.challenges.tables import Challenge
 from marketplace.mail.tables import Notification, OutboxMessage
@@ -16,7 +18,7 @@ async def test_civil_servant_requests_approval_and_officers_are_told(client):
     editor = await servant.get(f"/challenges/{draft.id}/edit")
     assert f'action="/challenges/{draft.id}/request-approval"' in editor.text
     asked = await servant.post(f"/challenges/{draft.id}/request-approval", data={"_csrf_token": await csrf_token(servant, f"/challenges/{draft.id}/edit")})
-    assert asked.status_code == 303 and "Approval+requested" in asked.headers["location"].replace("%20", "+")
+    assert asked.status_code == 303 and "Approval requested" in (await servant.get(asked.headers["location"])).text
 
     notes = await Notification.select().where(Notification.kind == "approval_requested")
     assert {n["user"] for n in notes} == {team.officer.id, colleague.id}
@@ -36,7 +38,11 @@ async def test_an_incomplete_draft_is_not_sent_and_says_what_is_missing(client):
     draft = await make_draft(team.org, problem="")
     servant = await signed_in_client(client, team.civil_servant)
     asked = await servant.post(f"/challenges/{draft.id}/request-approval", data={"_csrf_token": await csrf_token(servant, f"/challenges/{draft.id}/edit")})
-    assert asked.status_code == 303 and "problem" in asked.headers["location"]
+    assert asked.status_code == 303 and asked.headers["location"] == f"/challenges/{draft.id}/edit"
+    editor = (await servant.get(asked.headers["location"])).text
+    assert 'role="alert"' in editor and "class=\"notice\"" not in editor  # an error looks like an error
+    assert "The problem: is required before publication" in editor  # named by its label, not its key
+    assert 'id="f-problem-error"' in editor and 'aria-invalid="true"' in editor  # and the field is marked
     assert await Notification.count().where(Notification.kind == "approval_requested") == 0
     assert (await Challenge.select(Challenge.approval_requested_at).where(Challenge.id == draft.id).first())["approval_requested_at"] is None
 
@@ -105,3 +111,15 @@ async def test_the_officer_sends_back_through_the_page(client):
     assert sent.status_code == 303
     rounds = (await Challenge.select(Challenge.approval_requested_at).where(Challenge.id == draft.id).first())
     assert rounds["approval_requested_at"] is None
+
+
+async def test_what_is_missing_is_said_in_the_readers_language(client):
+    team = await make_buyer_team()
+    draft = await make_draft(team.org, problem="", summary="")
+    servant = await signed_in_client(client, team.civil_servant)
+    client.cookies.set("mp_lang", "nl")
+    asked = await servant.post(f"/challenges/{draft.id}/request-approval", data={"_csrf_token": await csrf_token(servant, f"/challenges/{draft.id}/edit")})
+    editor = (await servant.get(asked.headers["location"])).text
+    visible = re.sub(r"<[^>]+>", " ", editor)
+    assert "Nog niet verstuurd" in visible and "Still missing" not in visible and "affected_users" not in visible
+    assert "Samenvatting: " in editor

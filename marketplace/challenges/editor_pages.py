@@ -214,9 +214,11 @@ async def request_approval_page(request: Request[Any, Any, Any], challenge_id: s
     except DomainError as exc:
         if exc.status in (403, 404):
             raise
-        missing = ", ".join(_(e.field) for e in exc.errors or []) if exc.errors else _(exc.detail)
-        return see_other(f"/challenges/{challenge_id}/edit", _("Not sent yet. Still missing: %(missing)s", missing=missing)
-                         if exc.errors else missing, error=True)
+        if not exc.errors:
+            return see_other(f"/challenges/{challenge_id}/edit", _(exc.detail), error=True)
+        marked = _field_errors(exc)
+        return see_other(f"/challenges/{challenge_id}/edit", _("Not sent yet: complete the fields marked below first."),
+                         errors=marked)
     return see_other(f"/challenges/{challenge_id}/edit", _("Approval requested: the procurement officers of your public body are told."))
 
 

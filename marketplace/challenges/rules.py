@@ -9,9 +9,11 @@ import re
 from datetime import datetime, timedelta
 
 from marketplace.core.errors import FieldError
+from marketplace.core.money import Money
 from marketplace.procedures.engine import ProcedureTemplate, ScheduledStage, schedule
 
 CPV_RE = re.compile(r"^(\d{8})-(\d)$")
+CPV_DIGITS_RE = re.compile(r"^(\d{8})(?:-\d?)?$")  # eight digits, maybe with a (wrong) check digit
 CPV_WEIGHTS = (3, 7, 1, 3, 7, 1, 3, 7)
 
 # The fields a procurement officer needs before publishing, in the editor's order.
@@ -41,11 +43,20 @@ def normalise_list(values: list[str], lower: bool = True) -> list[str]:
 
 
 def cpv_errors(codes: list[str], field: str = "cpv_codes") -> list[FieldError]:
-    return [
-        FieldError(f"{field}[{i}]", f"{code!r} is not a CPV code (eight digits, a hyphen and the check digit, e.g. 72212000-4)")
-        for i, code in enumerate(codes)
-        if not is_cpv_code(code)
-    ]
+    """A wrong code is named; when only its check digit is wrong (or missing), the right one is suggested."""
+    errors = []
+    for i, code in enumerate(codes):
+        if is_cpv_code(code):
+            continue
+        digits = CPV_DIGITS_RE.match(code.strip())
+        if digits:
+            right = f"{digits.group(1)}-{cpv_check_digit(digits.group(1))}"
+            errors.append(FieldError(f"{field}[{i}]", "%(code)s has a wrong or missing check digit: did you mean %(right)s?",
+                                     {"code": code, "right": right}))
+        else:
+            errors.append(FieldError(f"{field}[{i}]", "%(code)s is not a CPV code (eight digits, a hyphen and the check digit, "
+                                                      "e.g. 72212000-4)", {"code": code}))
+    return errors
 
 
 def budget_errors(amount: int, currency: str, ceiling_cents: int) -> list[FieldError]:
@@ -55,7 +66,8 @@ def budget_errors(amount: int, currency: str, ceiling_cents: int) -> list[FieldE
     if amount <= 0:
         errors.append(FieldError("budget_cap.amount", "must be more than zero"))
     elif amount > ceiling_cents:
-        errors.append(FieldError("budget_cap.amount", f"is above your organisation's ceiling of {ceiling_cents} cents"))
+        errors.append(FieldError("budget_cap.amount", "is above your organisation's ceiling of %(ceiling)s",
+                                 {"ceiling": Money(amount=ceiling_cents, currency="EUR")}))
     return errors
 
 

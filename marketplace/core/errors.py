@@ -22,8 +22,26 @@ PROBLEM_JSON = "application/problem+json"
 
 @dataclass
 class FieldError:
+    """One wrong field. `message` may hold `%(name)s` placeholders filled from `params`: the page translates
+    the message first, then fills it in the reader's language (amounts given as `Money` read as money);
+    `message` itself always reads in English, as the API sends it."""
+
     field: str
     message: str
+    params: dict[str, Any] = field(default_factory=dict)
+    template: str = field(default="", init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.template = self.message
+        if self.params:
+            self.message = self.render(self.message, "en")
+
+    def render(self, message: str, locale: str) -> str:
+        """`message` (the template or its translation) with the params filled for `locale`."""
+        from marketplace.core.money import Money, format_money
+
+        return message % {k: format_money(v.amount, v.currency, locale) if isinstance(v, Money) else v
+                          for k, v in self.params.items()}
 
 
 @dataclass

@@ -11,7 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from litestar import Request
@@ -28,6 +28,7 @@ Kind = Literal["success", "error"]
 class Flash:
     text: str
     kind: Kind = "success"
+    errors: dict[str, str] = field(default_factory=dict)  # field -> message, marked on the next page's form
 
     @property
     def is_error(self) -> bool:
@@ -39,9 +40,10 @@ def _signature(payload: str) -> str:
     return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def flash_cookie(text: str, kind: Kind = "success") -> Cookie:
-    """The cookie that carries `text` to the next page the browser shows."""
-    payload = base64.urlsafe_b64encode(json.dumps({"t": text[:600], "k": kind}).encode()).decode().rstrip("=")
+def flash_cookie(text: str, kind: Kind = "success", errors: dict[str, str] | None = None) -> Cookie:
+    """The cookie that carries `text` (and the fields to mark) to the next page the browser shows."""
+    marked = {k[:60]: v[:300] for k, v in list((errors or {}).items())[:12]}  # a cookie holds about 4 kB
+    payload = base64.urlsafe_b64encode(json.dumps({"t": text[:600], "k": kind, "e": marked}).encode()).decode().rstrip("=")
     return Cookie(key=FLASH_COOKIE, value=f"{payload}.{_signature(payload)}", max_age=MAX_AGE_SECONDS, path="/",
                   httponly=True, samesite="lax", secure=get_settings().secure_cookies)
 
@@ -54,7 +56,8 @@ def read_flash(request: Request[Any, Any, Any]) -> Flash | None:
         return None
     try:
         data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        return Flash(str(data["t"]), "error" if data.get("k") == "error" else "success")
+        errors = {str(k): str(v) for k, v in dict(data.get("e") or {}).items()}
+        return Flash(str(data["t"]), "error" if data.get("k") == "error" else "success", errors)
     except (ValueError, KeyError, TypeError):
         return None
 

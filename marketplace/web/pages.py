@@ -18,10 +18,10 @@ from marketplace.web.labels import label_for
 def page(request: Request[Any, Any, Any], template: str, status_code: int = 200, headers: dict[str, str] | None = None,
          **context: Any) -> Template:
     """Render `templates/<template>` with the user, locale and current path."""
-    context.setdefault("errors", {})
-    context.setdefault("form", {})
     flash = read_flash(request)
     context.setdefault("flash", flash)
+    context.setdefault("errors", flash.errors if flash else {})
+    context.setdefault("form", {})
     return Template(
         template_name=template,
         context={"user": request.scope.get("user"), "locale": i18n.current_locale.get(), "path": request.url.path, **context},
@@ -36,7 +36,7 @@ def errors_by_field(exc: DomainError, labels: dict[str, str] | None = None) -> d
     """Field name -> message naming the field by its label, in the reader's language, for each wrong field."""
     out: dict[str, str] = {}
     for e in exc.errors:
-        message = i18n.gettext(e.message)
+        message = e.render(i18n.gettext(e.template), i18n.current_locale.get())
         label = label_for(e.field, labels)
         out.setdefault(e.field, i18n.gettext("%(label)s: %(problem)s", label=i18n.gettext(label), problem=message)
                        if label else message)
@@ -52,9 +52,10 @@ def safe_next(target: str | None, default: str = "/") -> str:
     return target
 
 
-def see_other(path: str, notice: str | None = None, *, error: bool = False) -> Redirect:
-    """303 to a page (Post/Redirect/Get); `notice` is shown there once, as an error banner when `error`."""
-    cookies = [flash_cookie(notice, "error" if error else "success")] if notice else None
+def see_other(path: str, notice: str | None = None, *, error: bool = False, errors: dict[str, str] | None = None) -> Redirect:
+    """303 to a page (Post/Redirect/Get); `notice` is shown there once, as an error banner when `error`,
+    and `errors` (field -> message) mark the fields of that page's form."""
+    cookies = [flash_cookie(notice, "error" if error or errors else "success", errors)] if notice else None
     return Redirect(path=path, status_code=HTTP_303_SEE_OTHER, cookies=cookies)
 
 
