@@ -1,9 +1,11 @@
 """Anonymous visitors find challenges: full-text search, filters, sorts and cursor pages, on both databases."""
 
+import re
 from datetime import timedelta
 
 import time_machine
 
+from marketplace.challenges.tables import Challenge
 from marketplace.core.clock import now, rfc3339
 from tests.factories import make_org
 from tests.factories_challenges import make_challenge
@@ -99,3 +101,30 @@ async def test_bad_parameters_are_named(client):
     page = await _catalogue(client, limit="1")
     wrong_sort = await client.get("/api/v1/challenges", params={"cursor": page["next_cursor"], "sort": "budget"})
     assert wrong_sort.status_code == 422
+
+
+async def test_the_catalogues_open_list_holds_only_challenges_a_company_can_still_join(client):
+    from marketplace.challenges.tables import ChallengeStage
+
+    joinable = await make_challenge(title="Still open to newcomers")
+    later = await make_challenge(title="Already past its first stage")
+    stages = await ChallengeStage.select().where(ChallengeStage.challenge == later.id).order_by(ChallengeStage.position)
+    await ChallengeStage.update({ChallengeStage.status: "decided"}).where(ChallengeStage.id == stages[0]["id"])
+    await ChallengeStage.update({ChallengeStage.status: "open"}).where(ChallengeStage.id == stages[1]["id"])
+    await Challenge.update({Challenge.current_stage: stages[1]["key"]}).where(Challenge.id == later.id)
+
+    default = (await client.get("/challenges")).text
+    assert joinable.title in default and later.title not in default
+    everything = (await client.get("/challenges", params={"status": "published,awarded,closed"})).text
+    assert joinable.title in everything and later.title in everything
+    api = (await client.get("/api/v1/challenges", params={"status": "open"})).json()
+    assert [i["title"] for i in api["items"]] == [joinable.title]
+
+
+async def test_the_anonymous_challenge_page_shows_the_deadline_with_time_left(client):
+    challenge = await make_challenge(title="Triage")
+    page = (await client.get(f"/challenges/{challenge.id}")).text
+    facts = page.split('<dl class="facts">')[1].split("</dl>")[0]
+    assert "Deadline" in facts and "data-local" in facts and "closes in" in facts
+    visible = re.sub(r"<[^>]+>", " ", facts)
+    assert re.search(r"\d{2}:\d{2} CES?T", visible) and not re.search(r"\d{2}:\d{2}:\d{2}", visible)  # to the minute, with zone

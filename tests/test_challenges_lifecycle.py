@@ -1,6 +1,7 @@
 """A problem statement's life: draft, completeness, approval and publication (now or at a date), with every bad input."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import time_machine
 
@@ -49,10 +50,13 @@ async def test_draft_is_edited_then_published_now_with_stages_from_the_template(
     assert body["current_stage"] == "expression_of_interest"
     assert [s["status"] for s in body["stages"]] == ["open", "pending", "pending"]
     first = body["stages"][0]
-    assert first["opens_at"] == rfc3339(moment) and first["closes_at"] == rfc3339(moment + timedelta(days=21))
+    # 21 days, closing at the next noon in Brussels (never at the second of publication)
+    closes = datetime.fromisoformat(first["closes_at"])
+    assert first["opens_at"] == rfc3339(moment) and timedelta(days=21) <= closes - moment < timedelta(days=22)
+    assert closes.astimezone(ZoneInfo("Europe/Brussels")).strftime("%H:%M:%S") == "12:00:00"
     assert body["stages"][1]["opens_at"] == first["closes_at"]
     assert "Your idea in a nutshell" in first["asks"]
-    assert body["qa_closes_at"] == rfc3339(moment + timedelta(days=19))
+    assert body["qa_closes_at"] == rfc3339(closes - timedelta(days=2))
     public = await client.get(f"/api/v1/challenges/{draft['id']}")
     assert public.status_code == 200 and public.json()["status"] == "published"
     assert await ChallengeVersion.count().where(ChallengeVersion.challenge == draft["id"]) == 1

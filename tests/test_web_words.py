@@ -95,3 +95,38 @@ async def test_a_too_short_value_says_how_long_it_must_be(client):
                                                  "email": "a@", "password": "x", "name": "Lena", "org_name": "Acme"})
     assert "E-mail address: enter at least 3 characters" in refused.text
     assert "Password: " in refused.text
+
+
+def test_default_deadlines_fall_at_noon_in_brussels_summer_and_winter():
+    from datetime import UTC, datetime
+
+    from marketplace.core.clock import deadline_on_or_after
+
+    assert deadline_on_or_after(datetime(2026, 12, 22, 19, 9, 14, tzinfo=UTC)) == datetime(2026, 12, 23, 11, 0, tzinfo=UTC)
+    assert deadline_on_or_after(datetime(2026, 12, 22, 9, 0, tzinfo=UTC)) == datetime(2026, 12, 22, 11, 0, tzinfo=UTC)
+    assert deadline_on_or_after(datetime(2027, 7, 1, 8, 0, tzinfo=UTC)) == datetime(2027, 7, 1, 10, 0, tzinfo=UTC)  # CEST
+
+
+async def test_deadlines_read_in_belgian_time_to_the_minute_with_zone_and_time_left():
+    from datetime import UTC, datetime, timedelta
+
+    import time_machine
+
+    from marketplace.core import i18n
+    from marketplace.core.templating import environment
+
+    deadline = datetime(2026, 12, 22, 11, 0, 0, tzinfo=UTC)
+    template = environment().from_string("{{ d | deadline }}")
+    with time_machine.travel(deadline - timedelta(days=3, hours=1), tick=False):
+        for lang, text, left in (("en", "22 Dec 2026, 12:00 CET", "closes in 3 days"),
+                                 ("fr", "22 déc. 2026, 12:00 CET", "clôture dans 3 jours"),
+                                 ("nl", "22 dec 2026, 12:00 CET", "sluit over 3 dagen")):
+            token = i18n.current_locale.set(lang)
+            try:
+                html = template.render(d=deadline)
+            finally:
+                i18n.current_locale.reset(token)
+            assert f'<time datetime="2026-12-22T11:00:00+00:00" data-local>{text}</time>' in html, html
+            assert f"({left})" in html
+    with time_machine.travel(deadline + timedelta(minutes=1), tick=False):
+        assert "(closed)" in template.render(d=deadline)

@@ -16,7 +16,7 @@ from marketplace.challenges.services import PUBLIC_STATUSES, visible_row
 from marketplace.challenges.tables import Challenge, ChallengeVersion
 from marketplace.core.auth import Principal
 from marketplace.core.bounds import parse_int, parse_moment
-from marketplace.core.clock import as_utc, from_db, rfc3339
+from marketplace.core.clock import as_utc, from_db, now, rfc3339
 from marketplace.core.db import is_postgres
 from marketplace.core.errors import FieldError, Invalid
 from marketplace.core.money import MAX_CENTS, Money
@@ -40,6 +40,7 @@ MAX_WORDS = 12
 FEW_MATCHES = 1000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SORTS = ("newest", "closing", "budget")
+JOINABLE = "open"  # `status=open`: published and still taking part, i.e. its first stage is open now
 
 
 @dataclass
@@ -72,6 +73,7 @@ class _Checked:
     sort: str = "newest"
     limit: int = 20
     after: tuple[Any, str] | None = None
+    joinable: bool = False
 
 
 def _int_param(name: str, raw: str, errors: list[FieldError], low: int, high: int) -> int | None:
@@ -115,11 +117,13 @@ def check_query(query: CatalogueQuery) -> _Checked:
             out.buyer = uuid.UUID(query.buyer)
         except ValueError:
             errors.append(FieldError("buyer", "is not an organisation id"))
-    if query.status:
+    if query.status == JOINABLE:
+        out.joinable = True
+    elif query.status:
         statuses = tuple(s.strip() for s in query.status.split(","))
         bad = [s for s in statuses if s not in PUBLIC_STATUSES]
         if bad:
-            errors.append(FieldError("status", f"must be among {', '.join(PUBLIC_STATUSES)}"))
+            errors.append(FieldError("status", f"must be {JOINABLE} or among {', '.join(PUBLIC_STATUSES)}"))
         out.statuses = statuses
     if query.min_budget:
         out.min_budget = _int_param("min_budget", query.min_budget, errors, 0, MAX_CENTS)
@@ -203,6 +207,10 @@ async def search(query: CatalogueQuery) -> schemas.ChallengePage:
     if p.closing_before is not None:
         where.append("s.closes_at < {}")
         args.append(p.closing_before)
+    if p.joinable:  # a company can still start a proposal: the first stage is the current one and open now
+        moment = now()
+        where.append("s.position = 0 AND s.opens_at <= {} AND s.closes_at > {}")
+        args += [moment, moment]
     key_column, direction = {"newest": ("c.published_at", "DESC"), "closing": ("s.closes_at", "ASC"),
                              "budget": ("c.budget_cap_cents", "DESC")}[p.sort]
     if p.sort == "closing":
@@ -213,7 +221,7 @@ async def search(query: CatalogueQuery) -> schemas.ChallengePage:
         where.append(f"({key_column} {op} {{}} OR ({key_column} = {{}} AND c.id {op} {{}}))")
         args += [p.after[0], p.after[0], uuid.UUID(p.after[1])]
     # An inner join when the stage decides the order or the filter, so that the planner can walk the deadline index.
-    join = "JOIN" if p.sort == "closing" or p.closing_before is not None else "LEFT JOIN"
+    join = "JOIN" if p.sort == "closing" or p.closing_before is not None or p.joinable else "LEFT JOIN"
     sql = (
         "SELECT c.id, c.status, c.title, c.summary, c.topics, c.cpv_codes, c.budget_cap_cents, c.currency, "
         "c.current_stage, c.published_at, c.buyer, o.name AS buyer_name, s.closes_at AS closes_at "

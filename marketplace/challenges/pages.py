@@ -42,7 +42,7 @@ async def catalogue_page(request: Request[Any, Any, Any]) -> Template:
     """Search and browse published challenges."""
     params = {k: request.query_params.get(k, "") for k in ("q", "topic", "cpv", "status", "min_budget", "max_budget", "sort", "cursor")}
     query = catalogue.CatalogueQuery(
-        q=params["q"] or None, topic=params["topic"] or None, cpv=params["cpv"] or None, status=params["status"] or None,
+        q=params["q"] or None, topic=params["topic"] or None, cpv=params["cpv"] or None, status=params["status"] or catalogue.JOINABLE,
         min_budget=_euros_to_cents(params["min_budget"]), max_budget=_euros_to_cents(params["max_budget"]),
         sort=params["sort"] or None, cursor=params["cursor"] or None,
     )

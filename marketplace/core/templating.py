@@ -6,16 +6,17 @@ import re
 from datetime import datetime
 from functools import cache, lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_datetime, get_timezone
+from babel.dates import format_date, format_datetime, format_time, format_timedelta, get_timezone
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_eval_context, select_autoescape
 from jinja2.ext import Extension
 from jinja2.nodes import EvalContext
 from markupsafe import Markup
 
 from marketplace.core import i18n
-from marketplace.core.clock import as_utc
+from marketplace.core.clock import as_utc, now
 from marketplace.core.money import format_money
 from marketplace.settings import PROJECT_ROOT
 
@@ -31,10 +32,38 @@ def _babel_locale(locale: str) -> Locale:
     return Locale.parse(_BABEL_LOCALE[locale])
 
 
+BRUSSELS = ZoneInfo("Europe/Brussels")
+
+
 def _fmt_datetime(value: datetime | None, fmt: str = "medium") -> str:
+    """Belgian time to the minute, with its zone: "22 Dec 2026, 12:00 CET"."""
     if value is None:
         return ""
-    return format_datetime(as_utc(value), fmt, tzinfo=_BRUSSELS, locale=_babel_locale(i18n.current_locale.get()))
+    locale = _babel_locale(i18n.current_locale.get())
+    local = as_utc(value).astimezone(BRUSSELS)
+    if fmt in ("medium", "short"):
+        return f"{format_date(local, fmt, locale=locale)}, {format_time(local, 'HH:mm', locale=locale)} {local.tzname()}"
+    return format_datetime(local, fmt, tzinfo=BRUSSELS, locale=locale)
+
+
+def time_left(value: datetime, moment: datetime | None = None) -> str:
+    """"closes in 3 days" / "closed 2 hours ago", in the reader's language."""
+    delta = as_utc(value) - (moment or now())
+    if delta.total_seconds() <= 0:
+        return i18n.gettext("closed")
+    locale = _babel_locale(i18n.current_locale.get())
+    return i18n.gettext("closes %(when)s", when=format_timedelta(delta, add_direction=True, threshold=1.5, locale=locale))
+
+
+def _fmt_deadline(value: datetime | None) -> Markup:
+    """A deadline as people need it: Belgian time with its zone, to the minute, and how long is left.
+
+    The page script adds the reader's own time when their zone differs (`data-local`)."""
+    if value is None:
+        return Markup("")
+    utc = as_utc(value)
+    return Markup('<time datetime="{iso}" data-local>{text}</time> <span class="countdown">({left})</span>').format(
+        iso=utc.isoformat(), text=_fmt_datetime(utc), left=time_left(utc))
 
 
 def datetime_in_zone(value: datetime | None, zone: str, fmt: str = "full") -> str:
@@ -122,6 +151,7 @@ def configure(env: Environment) -> Environment:
     )
     env.globals["_"] = _gettext
     env.filters["datetime"] = _fmt_datetime
+    env.filters["deadline"] = _fmt_deadline
     env.filters["date"] = _fmt_date
     env.filters["datetime_in"] = datetime_in_zone
     env.filters["money"] = _fmt_money

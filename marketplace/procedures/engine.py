@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from marketplace.core import i18n
+from marketplace.core.clock import deadline_on_or_after
 from marketplace.settings import PROJECT_ROOT
 
 PROCEDURES_DIR = PROJECT_ROOT / "procedures"
@@ -366,13 +367,14 @@ class ScheduledStage:
 
 def schedule(template: ProcedureTemplate, start: datetime, closes_at: dict[str, datetime] | None = None,
              gap_days: int = 0) -> list[ScheduledStage]:
-    """Stage dates from the template's durations, with explicit `closes_at` overrides per stage.
+    """Stage dates from the template's durations (closing at the next 12:00 Brussels time), with explicit
+    `closes_at` overrides per stage.
     A stage opens when the previous one closes (plus `gap_days` for evaluation)."""
     out: list[ScheduledStage] = []
     opens = start
     overrides = closes_at or {}
     for stage in template.stages:
-        closes = overrides.get(stage.key) or opens + timedelta(days=stage.duration_days)
+        closes = overrides.get(stage.key) or deadline_on_or_after(opens + timedelta(days=stage.duration_days))
         out.append(ScheduledStage(stage.key, opens, closes))
         opens = closes + timedelta(days=gap_days)
     return out
