@@ -101,3 +101,12 @@ async def test_a_lost_version_race_inside_an_outer_transaction_retries_with_the_
         second = await store_document("contract", "contract", "c-race", "en", b"%PDF-1.7 second")
         assert await Document.count() == 2  # the transaction is still usable after the lost race
     assert first.version == 1 and second.version == 2 and len(calls) == 2
+
+
+def test_the_page_footer_prints_any_reference_as_written():
+    """A document's footer strings are CSS strings: a middle dot or an accent prints as itself, never as `u00b7`."""
+    from marketplace.documents.rendering import html_to_pdf, render_html
+
+    html = render_html("documents/base.html", "fr", reference="Relevé · 2026 — Liège")
+    _pages, text = pdf_text(html_to_pdf(html))
+    assert "Relevé · 2026 — Liège" in text and "u00b7" not in text and "u00e9" not in text

@@ -140,6 +140,13 @@ class TableWrapExtension(Extension):
         return wrap_tables(source) if "<table" in source else source
 
 
+def css_string(value: object) -> Markup:
+    """A CSS string literal: `"Statement · 2026"` (JSON's `\u00b7` escapes mean nothing to CSS and print as "u00b7")."""
+    text = str(value)
+    escaped = "".join(ch if ch.isprintable() and ch not in '"\\<>' else f"\\{ord(ch):x} " for ch in text)
+    return Markup(f'"{escaped}"')
+
+
 def configure(env: Environment) -> Environment:
     """Add our translations, filters and globals to a Jinja environment."""
     env.add_extension("jinja2.ext.i18n")
@@ -152,6 +159,7 @@ def configure(env: Environment) -> Environment:
     env.globals["_"] = _gettext
     env.filters["datetime"] = _fmt_datetime
     env.filters["deadline"] = _fmt_deadline
+    env.filters["css_string"] = css_string
     env.filters["date"] = _fmt_date
     env.filters["datetime_in"] = datetime_in_zone
     env.filters["money"] = _fmt_money
