@@ -70,7 +70,7 @@ async def test_a_welcome_mail_is_delivered_through_smtp_once(client, smtp, setti
     received = smtp.messages[0]
     assert received["to"] == ["lena@triagevoice.be"]
     assert subject_of(received["message"]) == "Welcome to the innovation marketplace"
-    assert "TriageVoice" in received["message"].get_content()
+    assert "TriageVoice" in received["message"].get_body(("plain",)).get_content()
     assert received["message"]["From"] == settings.mail_from
     row = await OutboxMessage.objects().first()
     assert row.status == "sent" and row.attempts == 1 and row.sent_at is not None

@@ -131,10 +131,25 @@ def wrap_tables(source: str) -> str:
     return "".join(out)
 
 
+_STANDALONE_TAG = re.compile(r"^\s*\{%[^%]*%\}\s*$")
+
+
+def keep_line_ends(source: str) -> str:
+    """Plain-text templates (e-mails): a line that ends with a tag keeps its line end.
+
+    `trim_blocks` removes the newline after every `%}`; that is right for a line holding only a tag,
+    but it glued a subject to the greeting ("Milestone accepted: PrototypeHello") and links to sentences."""
+    lines = source.split("\n")
+    return "\n".join(line + "\n" if line.rstrip().endswith("%}") and not _STANDALONE_TAG.match(line) else line
+                     for line in lines)
+
+
 class TableWrapExtension(Extension):
     """Pages only: documents (PDF) and e-mails keep their tables as written."""
 
     def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
+        if name and name.startswith("mail/") and name.endswith(".txt"):
+            return keep_line_ends(source)
         if name and (name.startswith("documents/") or name.startswith("mail/")):
             return source
         return wrap_tables(source) if "<table" in source else source

@@ -15,7 +15,7 @@ import aiosmtplib
 from marketplace.core.clock import now
 from marketplace.core.i18n import in_locale
 from marketplace.core.retries import Backoff, RetryQueue
-from marketplace.core.templating import render
+from marketplace.mail.compose import compose, html_body
 from marketplace.mail.tables import Notification, OutboxMessage
 from marketplace.settings import get_settings
 
@@ -31,15 +31,12 @@ async def enqueue_mail(to: str, template: str, locale: str = "en", **context: ob
 
     Call it inside the transaction that makes the change the e-mail reports: both land or neither.
     """
-    name, base_url = f"mail/{template}.txt", get_settings().base_url
-    body = render(name, locale=locale, base_url=base_url, **context).partition("\n")[2]
-    # The subject line again with every text on one line, so that a name with a line break stays in the subject.
+    base_url = get_settings().base_url
+    body = compose(template, locale, base_url=base_url, **context).text
+    # The subject again with every text on one line, so that a name with a line break stays in the subject.
     one_line = {k: header_text(v, 10_000) if isinstance(v, str) else v for k, v in context.items()}
-    first = render(name, locale=locale, base_url=base_url, **one_line).partition("\n")[0]
-    subject = header_text(first.removeprefix("Subject:"))
-    await OutboxMessage.insert(
-        OutboxMessage(to_address=to, subject=subject, body_text=body.strip() + "\n", kind=template)
-    )
+    subject = header_text(compose(template, locale, base_url=base_url, **one_line).subject)
+    await OutboxMessage.insert(OutboxMessage(to_address=to, subject=subject, body_text=body, kind=template))
 
 
 async def notify(user_id: object, kind: str, title: str, body: str = "", link: str = "") -> None:
@@ -94,6 +91,7 @@ def build_email(message: dict, sender: str) -> EmailMessage:
     email["Subject"] = header_text(message["subject"])
     email["Message-ID"] = f"<{message['id']}@marketplace>"
     email.set_content(message["body_text"])
+    email.add_alternative(html_body(email["Subject"], message["body_text"]), subtype="html")
     return email
 
 
