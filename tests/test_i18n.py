@@ -21,7 +21,7 @@ from marketplace.core.i18n import LOCALE_DIR, LOCALES
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
 PACKAGE = ROOT / "marketplace"
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
 JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "trim_blocks": "True", "lstrip_blocks": "True"}
 TRANSLATED = [lang for lang in LOCALES if lang != "en"]
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")

@@ -14,9 +14,11 @@ from marketplace.accounts import schemas, services
 from marketplace.accounts.controllers import client_ip
 from marketplace.accounts.tables import Invitation, Membership, Organisation
 from marketplace.core.auth import PUBLIC, SESSION_COOKIE, SIGNED_IN, allow, current, load_principal
-from marketplace.core.errors import DomainError, FieldError
+from marketplace.core.clock import now
+from marketplace.core.errors import DomainError, FieldError, NotFound
 from marketplace.core.i18n import gettext as _
 from marketplace.core.security import password_problems
+from marketplace.mail.services import notification_title
 from marketplace.mail.tables import Notification
 from marketplace.settings import get_settings
 from marketplace.web.pages import convert, errors_by_field, form_text, page, safe_next, see_other
@@ -193,7 +195,30 @@ async def notifications(request: Request[Any, Any, Any]) -> Template:
     principal = current(request)
     rows = await Notification.select().where(Notification.user == uuid.UUID(principal.user_id)).order_by(
         Notification.created_at, ascending=False).limit(100)
+    for row in rows:
+        row["title"] = notification_title(row)  # in the language the reader uses now
     return page(request, "accounts/notifications.html", notifications=rows)
+
+
+@get("/notifications/{notification_id:uuid}", opt=allow(SIGNED_IN), include_in_schema=False)
+async def notification_open(request: Request[Any, Any, Any], notification_id: uuid.UUID) -> Redirect:
+    """Follow a notification: it is marked read, and you land where it points."""
+    principal = current(request)
+    mine = (Notification.id == notification_id) & (Notification.user == uuid.UUID(principal.user_id))
+    row = await Notification.select(Notification.link, Notification.read_at).where(mine).first()
+    if row is None:
+        raise NotFound("notification")
+    if row["read_at"] is None:
+        await Notification.update({Notification.read_at: now()}).where(mine)
+    return see_other(safe_next(row["link"], "/notifications"))
+
+
+@post("/notifications/read", opt=allow(SIGNED_IN), include_in_schema=False)
+async def notifications_read(request: Request[Any, Any, Any]) -> Redirect:
+    principal = current(request)
+    await Notification.update({Notification.read_at: now()}).where(
+        (Notification.user == uuid.UUID(principal.user_id)) & Notification.read_at.is_null())
+    return see_other("/notifications", _("Every notification is marked as read."))
 
 
 @get("/admin/organisations", opt=allow("platform_admin"), include_in_schema=False)

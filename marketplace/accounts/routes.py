@@ -16,6 +16,8 @@ ROUTES = [
     pages.account_portfolio_request,
     pages.account_portfolio_decide,
     pages.notifications,
+    pages.notification_open,
+    pages.notifications_read,
     pages.admin_organisations,
     pages.admin_create_public_body,
 ]

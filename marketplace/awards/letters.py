@@ -46,8 +46,7 @@ def _t(locale: str, message: str, **variables: object) -> str:
 async def _tell(people: list[dict], mail_template: str, kind: str, title: str, link: str, **context: object) -> None:
     for person in people:
         await enqueue_mail(person["email"], mail_template, locale=person["locale"], name=person["name"], link=link, **context)
-        await notify(person["id"], kind, _t(person["locale"], title, **{k: v for k, v in context.items() if isinstance(v, str)}),
-                     link=link)
+        await notify(person["id"], kind, title, link=link, **{k: v for k, v in context.items() if isinstance(v, str)})
 
 
 async def feedback_of(proposal_id: Any) -> list[dict]:

@@ -18,6 +18,7 @@ from marketplace.core.auth import Principal
 from marketplace.core.clock import as_utc, now, rfc3339
 from marketplace.core.db import transaction
 from marketplace.core.errors import FieldError, Invalid
+from marketplace.core.i18n import N_
 from marketplace.mail.services import enqueue_mail, notify
 from marketplace.settings import get_settings
 from marketplace.transparency.audit import record
@@ -156,6 +157,6 @@ async def people_to_tell(challenge_id: Any) -> list[dict]:
 async def tell_about_amendment(row: dict, note: str) -> None:
     link = f"/challenges/{row['id']}"
     for user in await people_to_tell(row["id"]):
-        await notify(user["id"], "challenge_amended", f"Amended: {row['title']}", note, link)
+        await notify(user["id"], "challenge_amended", N_("Amended: %(title)s"), note, link, title=row["title"])
         await enqueue_mail(user["email"], "challenge_amended", locale=user["locale"], name=user["name"], title=row["title"],
                            version=row["version"], note=note, link=link)

@@ -13,8 +13,7 @@ from marketplace.core.auth import Principal
 from marketplace.core.clock import now, rfc3339
 from marketplace.core.db import transaction
 from marketplace.core.errors import Conflict, FieldError, Forbidden, Invalid
-from marketplace.core.i18n import gettext as _
-from marketplace.core.i18n import in_locale
+from marketplace.core.i18n import N_
 from marketplace.mail.services import enqueue_mail, notify
 from marketplace.transparency.audit import record
 
@@ -46,9 +45,7 @@ async def request_approval(principal: Principal, challenge_id: Any) -> dict:
                                                  requested_at=moment, snapshot=json.dumps(snapshot(row), sort_keys=True)))
         await record(principal, "challenge.approval_requested", "challenge", row["id"], {"officers": len(officers)})
         for officer in officers:
-            with in_locale(officer["user.locale"]):
-                heading = _("A draft awaits your approval: %(title)s", title=title)
-            await notify(officer["user.id"], "approval_requested", heading, "", link)
+            await notify(officer["user.id"], "approval_requested", N_("A draft awaits your approval: %(title)s"), "", link, title=title)
             await enqueue_mail(officer["user.email"], "approval_requested", locale=officer["user.locale"], title=title, link=link)
     return {"officers": len(officers)}
 
@@ -105,9 +102,8 @@ async def send_back(principal: Principal, challenge_id: Any, comments: list[dict
             Challenge.id == row["id"])
         await record(principal, "challenge.sent_back", "challenge", row["id"], {"comments": len(cleaned)})
         for author in authors:
-            with in_locale(author["user.locale"]):
-                heading = _("Your draft was sent back with comments: %(title)s", title=title)
-            await notify(author["user.id"], "draft_sent_back", heading, "", link)
+            await notify(author["user.id"], "draft_sent_back", N_("Your draft was sent back with comments: %(title)s"), "", link,
+                         title=title)
             await enqueue_mail(author["user.email"], "draft_sent_back", locale=author["user.locale"], title=title, link=link,
                                comments=cleaned)
     return {"comments": len(cleaned), "authors": len(authors)}

@@ -20,6 +20,7 @@ from marketplace.core.auth import Principal
 from marketplace.core.clock import as_utc, now, rfc3339
 from marketplace.core.db import stamp_before, transaction
 from marketplace.core.errors import Conflict, Forbidden, NotFound, invalid
+from marketplace.core.i18n import N_
 from marketplace.mail.services import enqueue_mail, notify
 from marketplace.procedures import engine
 from marketplace.transparency.audit import record
@@ -65,16 +66,12 @@ async def ask(principal: Principal, challenge_id: Any, data: schemas.QuestionIn)
 
 async def _tell_buyer_team(row: dict) -> None:
     from marketplace.accounts.tables import Membership
-    from marketplace.challenges.approval import in_locale
-    from marketplace.core.i18n import gettext as _
 
     members = await Membership.select(Membership.user.id, Membership.user.email, Membership.user.locale).where(
         (Membership.organisation == row["buyer"]) & (Membership.role == "civil_servant"))
     link = f"/challenges/{row['id']}/questions"
     for m in members:
-        with in_locale(m["user.locale"]):
-            heading = _("New question on %(title)s", title=row["title"])
-        await notify(m["user.id"], "question_asked", heading, "", link)
+        await notify(m["user.id"], "question_asked", N_("New question on %(title)s"), "", link, title=row["title"])
         await enqueue_mail(m["user.email"], "question_asked", locale=m["user.locale"], title=row["title"], link=link)
 
 
@@ -99,13 +96,14 @@ async def answer(principal: Principal, question_id: Any, data: schemas.AnswerIn)
                      before={"answered": False}, after={"answered": True})
         told = set()
         if question["asked_by"]:
-            await notify(question["asked_by"], "question_answered", f"Your question on {row['title']} was answered",
-                         text[:300], f"/challenges/{row['id']}#questions")
+            await notify(question["asked_by"], "question_answered", N_("Your question on %(title)s was answered"),
+                         text[:300], f"/challenges/{row['id']}#questions", title=row["title"])
             told.add(question["asked_by"])
         # Followers read the same answer as the asker: a dialogue is fair only if everyone hears it.
         for f in await Follow.select(Follow.user).where(Follow.challenge == row["id"]):
             if f["user"] not in told:
-                await notify(f["user"], "question_answered", f"New answer on {row['title']}", text[:300], f"/challenges/{row['id']}#questions")
+                await notify(f["user"], "question_answered", N_("New answer on %(title)s"), text[:300],
+                             f"/challenges/{row['id']}#questions", title=row["title"])
     return question_out(await Question.select().where(Question.id == question["id"]).first())
 
 

@@ -18,6 +18,7 @@ from marketplace.core.auth import Principal
 from marketplace.core.clock import as_utc, now, rfc3339
 from marketplace.core.db import is_integrity_error, transaction
 from marketplace.core.errors import Conflict, FieldError, Invalid, NotFound
+from marketplace.core.i18n import N_
 from marketplace.mail.services import enqueue_mail, notify
 from marketplace.transparency.audit import record
 
@@ -46,7 +47,8 @@ async def tell_subscribers(row: dict) -> int:
         if await MatchNotice.exists().where((MatchNotice.user == user) & (MatchNotice.challenge == row["id"])):
             continue
         await MatchNotice.insert(MatchNotice(user=user, challenge=row["id"]))
-        await notify(user, "challenge_match", f"New challenge for you: {row['title']}", row["summary"][:300], f"/challenges/{row['id']}")
+        await notify(user, "challenge_match", N_("New challenge for you: %(title)s"), row["summary"][:300], f"/challenges/{row['id']}",
+                     title=row["title"])
         told.add(user)
     return len(told)
 

@@ -16,6 +16,7 @@ from marketplace.core.auth import Principal
 from marketplace.core.clock import as_utc, from_db, now, rfc3339
 from marketplace.core.db import transaction
 from marketplace.core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
+from marketplace.core.i18n import N_
 from marketplace.core.money import Money
 from marketplace.procedures import engine
 from marketplace.settings import get_settings
@@ -357,7 +358,7 @@ async def _tell_followers(row: dict, kind: str, title: str, body: str) -> None:
     from marketplace.mail.services import notify
 
     for f in await Follow.select(Follow.user).where(Follow.challenge == row["id"]):
-        await notify(f["user"], kind, title, body, f"/challenges/{row['id']}")
+        await notify(f["user"], kind, title, body, f"/challenges/{row['id']}", title=row["title"])
 
 
 async def close_without_award(principal: Principal, challenge_id: Any, reason: str) -> schemas.ChallengeOut:
@@ -377,7 +378,7 @@ async def close_without_award(principal: Principal, challenge_id: Any, reason: s
         await ChallengeVersion.insert(ChallengeVersion(challenge=row["id"], version=row["version"] + 1, snapshot=json.dumps(snapshot(row)),
                                                        change_note=f"Closed without award: {reason}", created_by=principal.user_id))
         await Challenge.update({Challenge.version: row["version"] + 1}).where(Challenge.id == row["id"])
-        await _tell_followers(row, "challenge_closed", f"Closed without award: {row['title']}", reason)
+        await _tell_followers(row, "challenge_closed", N_("Closed without award: %(title)s"), reason)
         await record(principal, "challenge.closed", "challenge", row["id"], {"reason": reason}, before={"status": "published"},
                      after={"status": "closed"})
     return await challenge_out(await get_row(row["id"]))

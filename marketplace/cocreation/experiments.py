@@ -234,7 +234,6 @@ NOTICES = {  # marked for translation; each reader gets them in their own langua
 
 async def _tell_party(experiment: dict[str, Any], party: str, kind: str, link: str) -> None:
     from marketplace.accounts.tables import Membership
-    from marketplace.core.i18n import translations
 
     org = experiment["buyer"] if party == "buyer" else experiment["company"]
     roles = list(BUYER_ROLES) if party == "buyer" else ["company_member"]
@@ -245,6 +244,5 @@ async def _tell_party(experiment: dict[str, Any], party: str, kind: str, link: s
         if m["user"] in seen:
             continue
         seen.add(m["user"])
-        title = translations(m["locale"] or "en").gettext(NOTICES[kind])
-        await notify(m["user"], kind, title, experiment["title"], link)
+        await notify(m["user"], kind, NOTICES[kind], experiment["title"], link)  # shown in the reader's language
 

@@ -45,6 +45,7 @@ class Principal:
     is_platform_admin: bool
     roles: list[Role] = field(default_factory=list)
     via: str = "token"  # "token" or "session"
+    unread_notifications: int = 0  # pages only: the count in the header
 
     def has_role(self, *roles: str, organisation_id: str | None = None) -> bool:
         if "platform_admin" in roles and self.is_platform_admin:
@@ -106,7 +107,13 @@ async def principal_from_session(cookie: str) -> Principal | None:
     ).first()
     if row is None:
         return None
-    return await load_principal(row["user"], "session")
+    principal = await load_principal(row["user"], "session")
+    if principal is not None:
+        from marketplace.mail.tables import Notification
+
+        principal.unread_notifications = await Notification.count().where(
+            (Notification.user == row["user"]) & Notification.read_at.is_null())
+    return principal
 
 
 acting_user: ContextVar[str | None] = ContextVar("acting_user", default=None)  # who the audit trail names

@@ -72,6 +72,11 @@ def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
 _ = gettext
 
 
+def N_(message: str) -> str:  # noqa: N802 - the usual gettext name for "mark now, translate when shown"
+    """Marks a message for the catalogues without translating it: it is translated where it is shown."""
+    return message
+
+
 def accepted_languages(accept_language: str) -> list[str]:
     """The tags of an Accept-Language header, most wanted first; `q=0` means "not this one" and is left out.
 

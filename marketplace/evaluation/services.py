@@ -11,10 +11,12 @@ from marketplace.core.auth import Principal
 from marketplace.core.clock import now, rfc3339
 from marketplace.core.db import is_integrity_error, transaction
 from marketplace.core.errors import Conflict, FieldError, Invalid, NotFound, invalid
+from marketplace.core.i18n import N_
 from marketplace.core.i18n import gettext as _
 from marketplace.evaluation import schemas
 from marketplace.evaluation.arithmetic import Crit, competition_ranks, summarise
 from marketplace.evaluation.tables import Criterion, Declaration, EvaluationSetup, EvaluatorAssignment, Score
+from marketplace.mail.services import enqueue_mail, notify
 from marketplace.proposals import access
 from marketplace.proposals.services import get_challenge, parse_uuid, proposal_view, stage_rows, template_of
 from marketplace.proposals.tables import Decision, Proposal, ProposalStage
@@ -127,13 +129,24 @@ async def assign_evaluator(principal: Principal, challenge_id: Any, user_id: str
         raise invalid("user_id", "is not an evaluator of a public body")
     try:
         async with transaction():
-            await EvaluatorAssignment.insert(EvaluatorAssignment(challenge=challenge["id"], evaluator=uid, assigned_by=uuid.UUID(principal.user_id)))
+            await EvaluatorAssignment.insert(EvaluatorAssignment(challenge=challenge["id"], evaluator=uid,
+                                                                 assigned_by=uuid.UUID(principal.user_id)))
             await record(principal, "evaluator.assigned", "challenge", challenge["id"], {"evaluator": str(uid)})
+            await tell_evaluator(uid, challenge)
     except Exception as exc:
         if is_integrity_error(exc):
             raise Conflict(_("This evaluator is already assigned."), [FieldError("user_id", "is already assigned")]) from None
         raise
     return (await evaluators(challenge))[str(uid)]
+
+
+async def tell_evaluator(user_id: uuid.UUID, challenge: dict[str, Any]) -> None:
+    """The evaluator hears at once (in-app and by e-mail, in their language) that they evaluate this challenge."""
+    person = await User.select(User.email, User.name, User.locale).where(User.id == user_id).first()
+    link = f"/challenges/{challenge['id']}/declaration"
+    await notify(user_id, "evaluator_assigned", N_("You evaluate “%(title)s”"), "", link, title=challenge["title"])
+    await enqueue_mail(person["email"], "evaluator_assigned", locale=person["locale"], name=person["name"],
+                       title=challenge["title"], link=link)
 
 
 async def evaluators(challenge: dict[str, Any]) -> dict[str, schemas.EvaluatorOut]:

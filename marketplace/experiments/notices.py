@@ -8,7 +8,7 @@ from typing import Any
 
 from marketplace.accounts.tables import Membership
 from marketplace.core.clock import now
-from marketplace.core.i18n import LOCALES, translations
+from marketplace.core.i18n import LOCALES
 from marketplace.experiments.tables import Experiment, Milestone
 from marketplace.mail.services import enqueue_mail, notify
 from marketplace.transparency.audit import record
@@ -29,8 +29,7 @@ async def members(org_id: Any, *roles: str) -> list[dict[str, Any]]:
 async def tell(people: list[dict[str, Any]], template: str, title: str, link: str, **context: Any) -> None:
     for person in people:
         await enqueue_mail(person["email"], template, locale=person["locale"], name=person["name"], link=link, **context)
-        text = translations(person["locale"]).gettext(title)
-        await notify(person["id"], template, text % {k: v for k, v in context.items() if isinstance(v, str)}, link=link)
+        await notify(person["id"], template, title, link=link, **{k: v for k, v in context.items() if isinstance(v, str)})
 
 
 async def deliverable_submitted(experiment: dict[str, Any], milestone: dict[str, Any]) -> None:

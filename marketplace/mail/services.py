@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Callable
@@ -13,7 +14,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 import aiosmtplib
 
 from marketplace.core.clock import now
-from marketplace.core.i18n import in_locale
+from marketplace.core.i18n import gettext, in_locale
 from marketplace.core.retries import Backoff, RetryQueue
 from marketplace.mail.compose import compose, html_body
 from marketplace.mail.tables import Notification, OutboxMessage
@@ -39,9 +40,23 @@ async def enqueue_mail(to: str, template: str, locale: str = "en", **context: ob
     await OutboxMessage.insert(OutboxMessage(to_address=to, subject=subject, body_text=body, kind=template))
 
 
-async def notify(user_id: object, kind: str, title: str, body: str = "", link: str = "") -> None:
-    """An in-app notification for one user (shown on the notifications page)."""
-    await Notification.insert(Notification(user=user_id, kind=kind, title=title, body=body, link=link))
+async def notify(user_id: object, kind: str, heading: str, /, body: str = "", link: str = "", **params: object) -> None:
+    """An in-app notification for one user (shown on the notifications page and counted in the header).
+
+    `heading` is the English message as marked in the code (`N_("New question on %(title)s")`), filled from
+    `params`: it is shown in the language the reader uses when they read it, not when it was written."""
+    values = {k: str(v) for k, v in params.items()}
+    english = heading % values if values else heading
+    await Notification.insert(Notification(user=user_id, kind=kind, title=english[:300], body=body, link=link,
+                                           wording=json.dumps({"msgid": heading, "params": values})))
+
+
+def notification_title(row: dict) -> str:
+    """A notification's title in the current language (older rows: as stored)."""
+    if not row.get("wording"):
+        return row["title"]
+    wording = json.loads(row["wording"])
+    return gettext(wording["msgid"], **wording["params"])
 
 
 @dataclass(frozen=True)

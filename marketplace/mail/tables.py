@@ -41,3 +41,6 @@ class Notification(Table):
     link = Varchar(length=500, default="")
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
     read_at = Timestamptz(null=True, default=None)
+    # {"msgid": ..., "params": {...}}: the title as written in the code, so that it is shown in the reader's
+    # current language; `title` keeps the English text (and older rows only have that).
+    wording = Text(default="")

@@ -264,7 +264,7 @@ async def _mark_reversed(payout_id: object, transfer_id: str) -> str:
 async def _tell_platform_admins(payout: dict[str, Any], transfer_id: str, problems: list[str]) -> None:
     """Every platform admin, by e-mail and in the app, in their own language."""
     from marketplace.accounts.tables import User
-    from marketplace.core.i18n import LOCALES, translations
+    from marketplace.core.i18n import LOCALES, N_
     from marketplace.mail.services import enqueue_mail, notify
 
     admins = await User.select(User.id, User.email, User.name, User.locale).where(
@@ -273,9 +273,8 @@ async def _tell_platform_admins(payout: dict[str, Any], transfer_id: str, proble
         locale = admin["locale"] if admin["locale"] in LOCALES else "en"
         await enqueue_mail(admin["email"], "payout_mismatch", locale=locale, name=admin["name"], payout=str(payout["id"]),
                            transfer=transfer_id, problems=problems, link="/notifications")
-        title = translations(locale).gettext("A payment provider event did not match its payout: %(transfer)s")
-        await notify(admin["id"], "payout_mismatch", title % {"transfer": transfer_id}, body="\n".join(problems),
-                     link="/notifications")
+        await notify(admin["id"], "payout_mismatch", N_("A payment provider event did not match its payout: %(transfer)s"),
+                     body="\n".join(problems), link="/notifications", transfer=transfer_id)
 
 
 def payout_out(row: dict[str, Any], moment: datetime | None = None) -> PayoutOut:

@@ -7,8 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from marketplace.accounts.tables import Membership, Organisation
-from marketplace.core.i18n import current_locale
-from marketplace.core.i18n import gettext as _
+from marketplace.core.i18n import N_
 from marketplace.mail.services import enqueue_mail, notify
 from marketplace.procedures import engine
 from marketplace.proposals.tables import Proposal
@@ -20,14 +19,6 @@ async def company_members(company_id: Any) -> list[dict[str, Any]]:
         (Membership.organisation == company_id) & (Membership.role == Membership.Role.company_member))
 
 
-def _in(locale: str, fn):  # noqa: ANN001 - render a notification title in the reader's language
-    token = current_locale.set(locale)
-    try:
-        return fn()
-    finally:
-        current_locale.reset(token)
-
-
 async def tell_decision(proposal: dict[str, Any], challenge: dict[str, Any], stage_name: str, outcome: str, feedback: str,
                         next_text: str) -> None:
     company = await Organisation.select(Organisation.name).where(Organisation.id == proposal["company"]).first()
@@ -35,9 +26,8 @@ async def tell_decision(proposal: dict[str, Any], challenge: dict[str, Any], sta
         await enqueue_mail(m["email"], "proposal_decision", locale=m["locale"], outcome=outcome, challenge=challenge["title"],
                            company=company["name"], stage=stage_name, feedback=feedback, next_text=next_text,
                            proposal_id=str(proposal["id"]))
-        title = _in(m["locale"], lambda: _("Your proposal advances: %(challenge)s", challenge=challenge["title"]) if outcome == "advance"
-                    else _("Decision on your proposal: %(challenge)s", challenge=challenge["title"]))
-        await notify(m["user_id"], "proposal_decision", title, feedback[:500], f"/proposals/{proposal['id']}")
+        title = N_("Your proposal advances: %(challenge)s") if outcome == "advance" else N_("Decision on your proposal: %(challenge)s")
+        await notify(m["user_id"], "proposal_decision", title, feedback[:500], f"/proposals/{proposal['id']}", challenge=challenge["title"])
 
 
 async def tell_stage_opened(challenge: dict[str, Any], stage_key: str, closes_at: datetime) -> None:
@@ -54,5 +44,5 @@ async def tell_stage_opened(challenge: dict[str, Any], stage_key: str, closes_at
         for m in await company_members(p["company"]):
             await enqueue_mail(m["email"], "stage_opened", locale=m["locale"], stage=spec.name, challenge=challenge["title"],
                                company=p["company_name"], closes_at=closes_at, proposal_id=str(p["id"]))
-            title = _in(m["locale"], lambda: _("'%(stage)s' is open: %(challenge)s", stage=spec.name, challenge=challenge["title"]))
-            await notify(m["user_id"], "stage_opened", title, "", f"/proposals/{p['id']}")
+            await notify(m["user_id"], "stage_opened", N_("'%(stage)s' is open: %(challenge)s"), "", f"/proposals/{p['id']}",
+                         stage=spec.name, challenge=challenge["title"])
