@@ -8,7 +8,7 @@ from marketplace.challenges.services import unanswered_questions_blocking_close
 from marketplace.challenges.tables import Question
 from marketplace.core.clock import now
 from marketplace.mail.tables import Notification, OutboxMessage
-from tests.factories import make_user, token_for
+from tests.factories import make_user, signed_in_client, token_for
 from tests.factories_challenges import make_buyer_team, make_challenge
 
 
@@ -102,5 +102,6 @@ async def test_the_buyer_team_is_told_of_a_question_in_its_own_language(client):
     await User.update({User.locale: "nl"}).where(User.id == team.civil_servant.id)
     challenge = await make_challenge(team.org, title="Triage at peaks")
     assert (await _ask(client, challenge, await make_user("company_member"))).status_code == 201
-    note = await Notification.select(Notification.title).where(Notification.user == team.civil_servant.id).first()
-    assert note["title"] == "Nieuwe vraag over Triage at peaks"
+    assert await Notification.count().where(Notification.user == team.civil_servant.id) == 1
+    servant = await signed_in_client(client, team.civil_servant)
+    assert "Nieuwe vraag over Triage at peaks" in (await servant.get("/notifications")).text
