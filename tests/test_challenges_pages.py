@@ -123,9 +123,13 @@ async def test_officer_closes_without_award_from_the_challenge_page(client):
     challenge = await make_challenge(team.org)
     officer = await signed_in_client(client, team.officer)
     token = await csrf_token(officer, f"/challenges/{challenge.id}")
-    empty = await officer.post(f"/challenges/{challenge.id}/close", data={"reason": " ", "_csrf_token": token})
+    unconfirmed = await officer.post(f"/challenges/{challenge.id}/close", data={"reason": "Reorganisation.", "_csrf_token": token})
+    assert unconfirmed.status_code == 422 and "tick the box to confirm" in unconfirmed.text  # one click never ends it
+    assert 'id="confirm-close" name="confirm" value="yes" required' in unconfirmed.text and "checked" not in unconfirmed.text.split('id="confirm-close"')[1][:120]
+    assert (await Challenge.objects().where(Challenge.id == challenge.id).first()).status == "published"
+    empty = await officer.post(f"/challenges/{challenge.id}/close", data={"reason": " ", "confirm": "yes", "_csrf_token": token})
     assert empty.status_code == 422 and "is required" in empty.text
-    closed = await officer.post(f"/challenges/{challenge.id}/close", data={"reason": "Reorganisation.", "_csrf_token": token})
+    closed = await officer.post(f"/challenges/{challenge.id}/close", data={"reason": "Reorganisation.", "confirm": "yes", "_csrf_token": token})
     assert closed.status_code == 303
     assert (await Challenge.objects().where(Challenge.id == challenge.id).first()).status == "closed"
     archived = await officer.post(f"/challenges/{challenge.id}/archive", data={"_csrf_token": token})

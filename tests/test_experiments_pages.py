@@ -91,3 +91,20 @@ async def test_experiment_pages_are_for_the_parties_only(client):
     async with httpx.AsyncClient(transport=client._transport, base_url="http://testserver") as other:
         await signed_in_client(other, incubator)
         assert (await other.get("/payments")).status_code == 200  # its portfolio's payouts, read only
+
+
+async def test_ending_the_experiment_preselects_nothing_and_asks_for_confirmation(client):
+    import re as _re
+
+    experiment_id, servant, _officer, _founder = await make_experiment()
+    buyer = await signed_in_client(client, servant)
+    page = (await buyer.get(f"/experiments/{experiment_id}")).text
+    outcome = page.split('id="outcome"')[1].split("</section>")[0]
+    assert _re.search(r'<option value="" selected disabled>', outcome)
+    assert outcome.count("selected") == 2  # only the "choose" prompts of the two lists
+    assert "ends the experiment" in outcome and 'name="confirm" value="yes" required' in outcome
+    token = await csrf_token(buyer, f"/experiments/{experiment_id}")
+    refused = await buyer.post(f"/experiments/{experiment_id}/outcome", data={"result": "succeeded", "learnings": "x",
+                                                                              "follow_on": "stop", "_csrf_token": token})
+    assert refused.status_code == 303
+    assert "tick the box to confirm" in (await buyer.get(refused.headers["location"])).text

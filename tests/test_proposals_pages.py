@@ -77,7 +77,11 @@ async def test_a_company_and_a_civil_servant_through_the_pages(app):
             assert report.status_code == 200 and "Promising and clear." in report.text
             pdf = await c.get(f"/challenges/{challenge.id}/stages/expression_of_interest/report.pdf")
             assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
-            closed = await post_form(c, f"/challenges/{challenge.id}/board", f"/challenges/{challenge.id}/board/stages/expression_of_interest/close", {})
+            unconfirmed = await post_form(c, f"/challenges/{challenge.id}/board",
+                                          f"/challenges/{challenge.id}/board/stages/expression_of_interest/close", {})
+            assert "tick the box to confirm" in (await c.get(unconfirmed.headers["location"])).text  # one click never tells everyone
+            closed = await post_form(c, f"/challenges/{challenge.id}/board", f"/challenges/{challenge.id}/board/stages/expression_of_interest/close",
+                                     {"confirm": "yes"})
             assert closed.status_code == 303 and "Stage closed" in (await c.get(closed.headers["location"])).text
         assert await OutboxMessage.count().where((OutboxMessage.kind == "proposal_decision") & (OutboxMessage.to_address == lena.email)) == 1
         async with browser(app, lena) as c:

@@ -18,7 +18,7 @@ from marketplace.core.clock import as_utc, now
 from marketplace.core.errors import DomainError
 from marketplace.core.i18n import gettext as _
 from marketplace.procedures import engine
-from marketplace.web.pages import errors_by_field, form_text, page, see_other
+from marketplace.web.pages import confirmed, errors_by_field, form_text, page, see_other
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
@@ -252,11 +252,12 @@ async def close_page(request: Request[Any, Any, Any], challenge_id: str, data: F
     """A procurement officer ends the challenge without an award, with a public reason."""
     reason = form_text(data, "reason", 5000)
     try:
+        confirmed(data)
         await services.close_without_award(current(request), challenge_id, reason)
     except DomainError as exc:
         context = await _challenge_context(request, challenge_id)
-        return page(request, "challenges/challenge.html", status_code=exc.status, errors={"reason": errors_by_field(exc).popitem()[1]},
-                    form={"reason": reason}, **context)
+        errors = {"reason" if name != "confirm" else name: text for name, text in errors_by_field(exc).items()}
+        return page(request, "challenges/challenge.html", status_code=exc.status, errors=errors, form={"reason": reason}, **context)
     return see_other(f"/challenges/{challenge_id}", _("The challenge is closed without award. Followers are told why."))
 
 

@@ -21,7 +21,7 @@ from marketplace.experiments import schemas, services
 from marketplace.experiments.controllers import UPLOAD_LIMIT, read_upload
 from marketplace.experiments.tables import Experiment
 from marketplace.payments.connect import account_for
-from marketplace.web.pages import convert, errors_by_field, form_text, page, see_other
+from marketplace.web.pages import confirmed, convert, errors_by_field, form_text, page, see_other
 
 
 def as_date(value: str | None) -> date | None:
@@ -115,6 +115,7 @@ async def review_page(request: Request[Any, Any, Any], milestone_id: str, data: 
 @post("/experiments/{experiment_id:str}/outcome", opt=allow("civil_servant"), include_in_schema=False)
 async def outcome_page(request: Request[Any, Any, Any], experiment_id: str, data: Form) -> Any:
     try:
+        confirmed(data)
         payload = convert({k: form_text(data, k, 20_000) for k in ("result", "learnings", "follow_on")}, schemas.OutcomeIn)
         await services.record_outcome(current(request), experiment_id, payload)
     except DomainError as exc:

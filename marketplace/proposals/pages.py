@@ -20,7 +20,7 @@ from marketplace.procedures import engine
 from marketplace.proposals import access, decisions, forms, lifecycle, schemas, services
 from marketplace.proposals.answers import word_count
 from marketplace.proposals.tables import Proposal
-from marketplace.web.pages import errors_by_field, form_text, page, see_other
+from marketplace.web.pages import confirmed, errors_by_field, form_text, page, see_other
 
 
 def when(value: str | None) -> str:
@@ -289,12 +289,13 @@ async def board(request: Request[Any, Any, Any], challenge_id: str, stage: str |
 
 
 @post("/challenges/{challenge_id:str}/board/stages/{stage:str}/close", opt=allow("civil_servant"), include_in_schema=False)
-async def close_stage(request: Request[Any, Any, Any], challenge_id: str, stage: str) -> Redirect:
+async def close_stage(request: Request[Any, Any, Any], challenge_id: str, stage: str, data: Form) -> Redirect:
     try:
+        confirmed(data)
         result = await decisions.close_stage(current(request), challenge_id, stage)
     except DomainError as exc:
         if exc.status == 404:
             raise
-        return see_other(f"/challenges/{challenge_id}/board?stage={stage}", _(exc.detail), error=True)
+        return see_other(f"/challenges/{challenge_id}/board?stage={stage}", _("The stage was not closed."), errors=errors_by_field(exc))
     return see_other(f"/challenges/{challenge_id}/board?stage={stage}",
                      _("Stage closed: %(a)s advanced, %(r)s not selected. Every company has been told.", a=result.advanced, r=result.rejected))

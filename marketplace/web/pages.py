@@ -9,7 +9,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from marketplace.core import i18n
-from marketplace.core.errors import DomainError, FieldError
+from marketplace.core.errors import DomainError, FieldError, Invalid
 from marketplace.web.flash import flash_cookie, read_flash, spent_cookie
 from marketplace.web.forms import convert  # noqa: F401  (pages import it from here)
 from marketplace.web.labels import label_for
@@ -57,6 +57,12 @@ def see_other(path: str, notice: str | None = None, *, error: bool = False, erro
     and `errors` (field -> message) mark the fields of that page's form."""
     cookies = [flash_cookie(notice, "error" if error or errors else "success", errors)] if notice else None
     return Redirect(path=path, status_code=HTTP_303_SEE_OTHER, cookies=cookies)
+
+
+def confirmed(form: dict[str, Any]) -> None:
+    """An irreversible action goes ahead only when its box was ticked (pages: the `confirm` macro)."""
+    if form_text(form, "confirm", 5) != "yes":
+        raise Invalid([FieldError("confirm", "tick the box to confirm")])
 
 
 def form_text(form: dict[str, Any], name: str, max_length: int = 5000) -> str:

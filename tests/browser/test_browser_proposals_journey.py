@@ -74,6 +74,7 @@ async def test_a_company_through_two_stages_and_a_civil_servant_through_scoring_
         await civil.get_by_label("Advance").check()
         await civil.get_by_role("button", name="Save the decision").click()
         await civil.wait_for_selector("text=Decision saved.")
+        await civil.get_by_label("I confirm that the decisions are final and every company may be told").check()
         await civil.get_by_role("button", name="Close the stage and tell every company").click()
         await civil.wait_for_selector("text=Stage closed: 1 advanced, 0 not selected.")
 
