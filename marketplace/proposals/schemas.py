@@ -43,6 +43,7 @@ class DecisionOut(msgspec.Struct):
 class VersionOut(msgspec.Struct):
     version: int
     submitted_at: str | None
+    sha256: str = ""  # the submission receipt: SHA-256 of the answers and the documents' own hashes
 
 
 class StageOut(msgspec.Struct):

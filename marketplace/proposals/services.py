@@ -17,7 +17,7 @@ from marketplace.core.errors import Conflict, FieldError, Forbidden, Invalid, No
 from marketplace.core.i18n import gettext as _
 from marketplace.procedures import engine
 from marketplace.procedures.engine import ProcedureTemplate
-from marketplace.proposals import access, answers, consent, lifecycle, schemas
+from marketplace.proposals import access, answers, consent, lifecycle, receipts, schemas
 from marketplace.proposals.tables import Decision, Proposal, ProposalStage, ProposalStageVersion
 from marketplace.transparency.audit import record
 
@@ -247,6 +247,8 @@ async def submit_stage(principal: Principal, proposal_id: Any, stage_key: str) -
         raise Invalid(errors, detail=_("The stage cannot be submitted yet: %(problems)s",
                                        problems="; ".join(f"{e.field}: {e.message}" for e in errors)))
     incubator = await consent.acting_incubator(principal, proposal["company"])
+    documents = await receipts.submitted_documents(proposal["id"], stage_key)
+    sha256 = receipts.receipt_sha256(current, documents)
     async with transaction():
         version = copy["version"] + 1
         claimed = await ProposalStage.update({
@@ -269,7 +271,9 @@ async def submit_stage(principal: Principal, proposal_id: Any, stage_key: str) -
             raise _deadline_passed(stage)
         await ProposalStageVersion.insert(ProposalStageVersion(  # a row of our own: no lock to wait for after the stamp
             proposal_stage=copy["id"], version=version, answers=json.dumps(current), submitted_at=moment,
-            submitted_by=uuid.UUID(principal.user_id)))
+            submitted_by=uuid.UUID(principal.user_id), sha256=sha256))
+        await receipts.send_receipt(principal.email, principal.locale, name=principal.name, challenge=challenge["title"],
+                                    stage=str(spec.name), version=version, submitted_at=moment, sha256=sha256, proposal_id=proposal["id"])
     return await _team_answer(proposal, challenge, stages, status=status, updated_at=moment)
 
 
@@ -379,7 +383,7 @@ async def render_proposal(proposal: dict, challenge: dict, viewer: access.Viewer
             key=key, name=str(spec.name), status=status, version=copy["version"], submitted_at=rfc3339(copy["submitted_at"]),
             opens_at=rfc3339(row["opens_at"]) if row else None, closes_at=rfc3339(row["closes_at"]) if row else None,
             answers=shown, decision=_decision_out(decisions.get(key), viewer),
-            versions=[schemas.VersionOut(version=v["version"], submitted_at=rfc3339(v["submitted_at"])) for v in kept],
+            versions=[schemas.VersionOut(version=v["version"], submitted_at=rfc3339(v["submitted_at"]), sha256=v["sha256"]) for v in kept],
             decision_kind=spec.decision, max_advancing=engine.advance_cap(spec), decision_rule=engine.decision_rule(spec),
             features=sorted(spec.features),
         ))

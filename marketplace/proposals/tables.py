@@ -59,6 +59,7 @@ class ProposalStageVersion(Table):
     answers = Text(default="{}")
     submitted_at = Timestamptz(default=TimestamptzNow())
     submitted_by = ForeignKey(references=User, null=True)
+    sha256 = Varchar(length=64, default="")  # of the receipt's canonical content: answers and documents' hashes
 
 
 class Decision(Table):
