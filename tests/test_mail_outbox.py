@@ -54,7 +54,7 @@ async def test_a_name_with_line_breaks_cannot_add_headers(smtp):  # noqa: F811
     assert message["to"] == ["lena@triagevoice.be"]
     assert subject_of(message["message"]) == "You are invited to join Poison Co Bcc: victim@example.be"
     assert message["message"]["Bcc"] is None
-    assert "Poison" in message["message"].get_content()
+    assert "Poison" in message["message"].get_body(("plain",)).get_content()
 
 
 async def _failed_message() -> OutboxMessage:
