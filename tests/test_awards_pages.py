@@ -197,6 +197,10 @@ async def test_award_and_contract_pages_show_local_dates_and_scrollable_tables_a
     winner = await _client(app, s.winner_member)
     listing = (await winner.get("/contracts")).text
     assert f"/letters/{s.winner.id}.pdf" in listing and award_url in listing
+    letter = await winner.get(f"/letters/{s.winner.id}.pdf")  # the link answers (the route used to never match)
+    assert letter.status_code == 200 and letter.content.startswith(b"%PDF")
+    assert (await winner.get(f"/letters/{s.loser.id}.pdf")).status_code == 404  # not theirs
+    assert (await winner.get(f"/letters/{s.winner.id}")).status_code == 404
     with time_machine.travel(now() + timedelta(days=11), tick=False):
         await issue_due_contracts()
     page = (await winner.get(f"/contracts/{contract.id}")).text

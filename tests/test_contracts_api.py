@@ -11,7 +11,7 @@ from marketplace.awards.tables import Contract, Signature
 from marketplace.core.clock import now
 from marketplace.experiments.tables import Experiment
 from marketplace.mail.tables import OutboxMessage
-from tests.factories import make_user, token_for
+from tests.factories import make_user, signed_in_client, token_for
 from tests.factories_contracts import award_body, make_award_setting, make_decided_proposal, pdf_text
 
 DAY = timedelta(days=1)
@@ -134,6 +134,17 @@ async def test_both_parties_sign_and_the_contract_becomes_active(client):
     assert await OutboxMessage.count().where(OutboxMessage.kind == "contract_active") == 3
     experiment = await Experiment.objects().where(Experiment.contract_id == contract_id).first()
     assert experiment is not None  # the experiment starts with the contract
+
+    # The signed contract is a new version of the document: who signed for each party, when, and what they signed.
+    signed = await client.get(f"/api/v1/contracts/{contract_id}/document", headers=await token_for(s.officer))
+    assert signed.status_code == 200 and hashlib.sha256(signed.content).hexdigest() != sha
+    _pages, text = pdf_text(signed.content)
+    flat = " ".join(text.split())
+    assert "Signed by Marc Dubois" in flat and sha[:16] in flat.replace(" ", "") and "version 2" in flat
+    after = (await client.get(f"/api/v1/contracts/{contract_id}", headers=await token_for(s.officer))).json()
+    assert after["document_sha256"] == sha and after["document_version"] == 2
+    page = (await (await signed_in_client(client, s.officer)).get(f"/contracts/{contract_id}")).text
+    assert f'href="/experiments/{experiment.id}"' in page and "version 2" in page  # the contract page leads to its experiment
 
 
 async def test_signing_for_the_wrong_party_or_too_early_is_refused(client):

@@ -21,11 +21,11 @@ from marketplace.awards.services import milestone_out, milestones_of, party_out
 from marketplace.awards.tables import Award, Contract, Objection, Signature
 from marketplace.challenges.tables import Challenge
 from marketplace.core.auth import BUYER_ROLES, Principal
-from marketplace.core.clock import now, rfc3339
+from marketplace.core.clock import as_utc, now, rfc3339
 from marketplace.core.db import is_integrity_error, transaction
 from marketplace.core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from marketplace.core.money import money
-from marketplace.documents.services import get_document, render_and_store
+from marketplace.documents.services import get_document, latest_document, render_and_store
 from marketplace.documents.tables import Document
 from marketplace.proposals.tables import ProposalStage
 from marketplace.transparency.audit import record
@@ -62,14 +62,16 @@ async def scope_of(proposal_id: Any) -> str:
     return "\n\n".join(parts)[:8000] or "—"
 
 
-async def contract_context(contract: Contract, award: Award) -> dict[str, Any]:
-    """Everything templates/documents/contract.html shows."""
+async def contract_context(contract: Contract, award: Award, signatures: list[dict] | None = None) -> dict[str, Any]:
+    """Everything templates/documents/contract.html shows; with `signatures`, the signed version."""
     challenge = await Challenge.objects().where(Challenge.id == award.challenge).first()
     buyer = await Organisation.objects().where(Organisation.id == contract.buyer).first()
     company = await Organisation.objects().where(Organisation.id == contract.company).first()
     return {
         "reference": contract.number,
-        "contract": {"number": contract.number, "issued_on": now().date(), "version": 1, "language": contract.language},
+        "contract": {"number": contract.number, "issued_on": as_utc(contract.issued_at or now()).date(),
+                     "version": 2 if signatures else 1, "language": contract.language},
+        "signatures": {s["party"]: s for s in signatures or []},
         "buyer": buyer, "company": company, "challenge": challenge, "scope": await scope_of(award.proposal),
         "price_cents": award.amount_cents, "currency": award.currency, "milestones": await milestones_of(award.id),
         "duration_days": challenge.max_duration_days, "starts_on": award.starts_on,
@@ -115,9 +117,18 @@ async def issue_due_contracts() -> int:
     return issued
 
 
+async def store_signed_version(contract: Contract) -> Document:
+    """The signed contract: a new version of the document whose signature block names who signed for each party,
+    when, and the SHA-256 of the version they signed (the unsigned one stays as it was)."""
+    award = await Award.objects().where(Award.id == contract.award).first()
+    signatures = await Signature.select().where(Signature.contract == contract.id).order_by(Signature.signed_at)
+    return await render_and_store("contract", "contract", contract.id, contract.language, "contract.html",
+                                  **await contract_context(contract, award, signatures))
+
+
 async def contract_out(contract: Contract) -> schemas.ContractOut:
     award = await Award.objects().where(Award.id == contract.award).first()
-    document = await Document.select(Document.version).where(Document.id == contract.document).first() if contract.document else None
+    document = await latest_document("contract", "contract", contract.id, contract.language) if contract.document else None
     signatures = await Signature.select().where(Signature.contract == contract.id).order_by(Signature.signed_at)
     challenge = await Challenge.select(Challenge.max_duration_days).where(Challenge.id == contract.challenge).first()
     return schemas.ContractOut(
@@ -128,7 +139,7 @@ async def contract_out(contract: Contract) -> schemas.ContractOut:
         milestones=[milestone_out(m, award.currency) for m in await milestones_of(award.id)],
         starts_on=award.starts_on.isoformat(),
         ends_on=(award.starts_on + timedelta(days=challenge["max_duration_days"])).isoformat(),
-        document_sha256=contract.document_sha256 or None, document_version=document["version"] if document else None,
+        document_sha256=contract.document_sha256 or None, document_version=document.version if document else None,
         signatures=[schemas.SignatureOut(
             party=s["party"], organisation_id=str(s["organisation"]), user_id=str(s["user"]), name=s["signer_name"],
             signed_at=rfc3339(s["signed_at"]) or "", ip_address=s["ip_address"], document_sha256=s["document_sha256"],
@@ -161,7 +172,8 @@ async def contract_document(principal: Principal, contract_id: Any) -> tuple[Con
     contract = await visible_contract(principal, contract_id)
     if contract.document is None:
         raise Conflict("The contract is issued when the standstill period ends: there is no document yet.")
-    return contract, await get_document(contract.document)
+    latest = await latest_document("contract", "contract", contract.id, contract.language)  # the signed one, once signed
+    return contract, latest or await get_document(contract.document)
 
 
 def signing_parties(principal: Principal, contract: Contract) -> list[str]:
@@ -220,6 +232,7 @@ async def _activate(contract: Contract) -> None:
     await Contract.update({Contract.status: Contract.Status.active, Contract.activated_at: now()}).where(
         Contract.id == contract.id)
     await record("system", "contract.activated", "contract", contract.id, before={"status": contract.status}, after={"status": "active"})
+    await store_signed_version(contract)
     await letters.tell_parties_contract(contract, "contract_active", "Test contract %(number)s is signed: the experiment starts")
     from marketplace.experiments.services import start_experiment  # late: experiments builds on contracts
 

@@ -18,7 +18,7 @@ from marketplace.awards import contracts, schemas, services
 from marketplace.awards.tables import Award, Contract, Objection, Signature
 from marketplace.core.auth import BUYER_ROLES, SIGNED_IN, allow, current
 from marketplace.core.clock import as_utc, now
-from marketplace.core.errors import DomainError, Forbidden
+from marketplace.core.errors import DomainError, Forbidden, NotFound
 from marketplace.core.i18n import gettext as _
 from marketplace.documents.controllers import pdf_response
 from marketplace.proposals.tables import Decision, Proposal
@@ -266,9 +266,12 @@ async def contract_sign(request: Request[Any, Any, Any], contract_id: str, data:
     return see_other(f"/contracts/{contract_id}", notice)
 
 
-@get("/letters/{proposal_id:str}.pdf", opt=allow(SIGNED_IN), include_in_schema=False, media_type="application/pdf")
-async def letter_pdf(request: Request[Any, Any, Any], proposal_id: str) -> Response[bytes]:
-    document = await services.letter_for(current(request), proposal_id)
+@get("/letters/{name:str}", opt=allow(SIGNED_IN), include_in_schema=False, media_type="application/pdf")
+async def letter_pdf(request: Request[Any, Any, Any], name: str) -> Response[bytes]:
+    """`/letters/<proposal id>.pdf`: a path parameter is a whole segment, so the ".pdf" is taken off here."""
+    if not name.endswith(".pdf"):
+        raise NotFound("letter")
+    document = await services.letter_for(current(request), name.removesuffix(".pdf"))
     return pdf_response(document, document.kind.replace("_", "-"))
 
 
