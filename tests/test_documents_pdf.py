@@ -23,6 +23,9 @@ async def test_published_challenge_brief_is_a_public_tagged_a4_pdf(client):
     assert pages == 1
     assert "Faster triage of 112 calls" in text and "City of Ghent" in text
     assert "€30,000.00" in text and "90 days" in text and "Page 1 of 1" in text
+    flat = " ".join(text.split())
+    assert "Expression of interest" in flat and "Light: expression of interest" in flat  # names, never keys
+    assert "expression_of_interest" not in text and "light\n" not in text
     reader = pypdf.PdfReader(io.BytesIO(data))
     root = reader.trailer["/Root"]
     assert root["/Lang"] == "en" and "/StructTreeRoot" in root and root["/MarkInfo"]["/Marked"]

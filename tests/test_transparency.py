@@ -57,6 +57,10 @@ async def test_outcomes_show_counts_awards_results_and_days_without_sealed_conte
 
     page = await client.get("/results")  # the one public place for results: experiments and closed challenges
     assert page.status_code == 200 and "TriageVoice BV" in page.text and "GeoFlow" not in page.text
+    assert "Short proposal" in page.text and "short_proposal" not in page.text  # the stage by its name, never its key
+    client.cookies.set("mp_lang", "nl")
+    assert "Kort voorstel" in (await client.get("/results")).text
+    client.cookies.delete("mp_lang")
     assert 'href="/results"' in (await client.get("/challenges")).text  # linked from every page's header and footer
     old = await client.get("/outcomes")
     assert old.status_code == 301 and old.headers["location"] == "/results#challenges"  # old links still land

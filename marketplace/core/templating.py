@@ -155,6 +155,27 @@ class TableWrapExtension(Extension):
         return wrap_tables(source) if "<table" in source else source
 
 
+def procedure_name(template_id: str, version: int | None = None) -> str:
+    """A procedure's name in the reader's language (its id only if the template is gone)."""
+    from marketplace.procedures import engine
+
+    try:
+        return str(engine.get(template_id, version).name if version else engine.latest(template_id).name)  # type: ignore[union-attr]
+    except (KeyError, AttributeError, LookupError):
+        return template_id
+
+
+def stage_name(template_id: str, stage_key: str, version: int | None = None) -> str:
+    """A stage's name in the reader's language, never its key ("Short proposal", not "short_proposal")."""
+    from marketplace.procedures import engine
+
+    try:
+        template = engine.get(template_id, version) if version else engine.latest(template_id)
+        return str(template.stage(stage_key).name)  # type: ignore[union-attr]
+    except (KeyError, AttributeError, LookupError):
+        return stage_key
+
+
 def css_string(value: object) -> Markup:
     """A CSS string literal: `"Statement · 2026"` (JSON's `\u00b7` escapes mean nothing to CSS and print as "u00b7")."""
     text = str(value)
@@ -178,6 +199,8 @@ def configure(env: Environment) -> Environment:
     env.filters["date"] = _fmt_date
     env.filters["datetime_in"] = datetime_in_zone
     env.filters["money"] = _fmt_money
+    env.globals["procedure_name"] = procedure_name
+    env.globals["stage_name"] = stage_name
     env.globals["LOCALES"] = i18n.LOCALES
     env.globals["LOCALE_NAMES"] = i18n.LOCALE_NAMES
     env.globals["current_locale"] = i18n.current_locale.get

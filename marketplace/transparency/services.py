@@ -82,7 +82,8 @@ async def outcomes() -> list[dict[str, Any]]:
     days it took to answer questions, decide each stage and pay the accepted milestones."""
     challenges = await Challenge.select(Challenge.id, Challenge.title, Challenge.summary, Challenge.status,
                                         Challenge.buyer, Challenge.buyer.name.as_alias("buyer_name"), Challenge.published_at,
-                                        Challenge.closed_at, Challenge.budget_cap_cents, Challenge.currency).where(
+                                        Challenge.closed_at, Challenge.budget_cap_cents, Challenge.currency,
+                                        Challenge.procedure_template).where(
         Challenge.status.is_in(FINISHED) & Challenge.published_at.is_not_null()).order_by(Challenge.closed_at, ascending=False)
     out = []
     for ch in challenges:
@@ -94,6 +95,7 @@ async def outcomes() -> list[dict[str, Any]]:
         out.append({
             "challenge_id": str(ch["id"]), "ocid": ocid(ch["id"]), "title": ch["title"], "summary": ch["summary"],
             "buyer": {"id": str(ch["buyer"]), "name": ch["buyer_name"]}, "status": ch["status"],
+            "procedure": ch["procedure_template"],
             "published_at": rfc3339(ch["published_at"]), "closed_at": rfc3339(ch["closed_at"]),
             "budget_cap": {"amount": ch["budget_cap_cents"], "currency": ch["currency"]},
             "counts": {k: counts[k] for k in ("questions", "questions_answered", "proposals")},
