@@ -9,8 +9,9 @@ import time_machine
 
 from marketplace.awards.contracts import issue_due_contracts
 from marketplace.awards.tables import Award, Contract
+from marketplace.core.auth import load_principal
 from marketplace.core.clock import now
-from tests.factories import csrf_token, signed_in_client
+from tests.factories import csrf_token, make_user, signed_in_client
 from tests.factories_contracts import make_award_setting
 
 
@@ -188,9 +189,11 @@ async def test_award_and_contract_pages_show_local_dates_and_scrollable_tables_a
     assert 'class="table-wrap"' in view and "overflow-x:auto" in view
 
     contract = await Contract.objects().first()
-    links = await links_for_proposal(s.winner.id)
+    links = await links_for_proposal(s.winner.id, await load_principal(s.winner_member.id, "session"))
     assert links == {"award": award_url, "contract": f"/contracts/{contract.id}", "letter": f"/letters/{s.winner.id}.pdf"}
-    assert await links_for_proposal(s.loser.id) == {"letter": f"/letters/{s.loser.id}.pdf"}
+    assert await links_for_proposal(s.loser.id, await load_principal(s.officer.id, "session")) == {"letter": f"/letters/{s.loser.id}.pdf"}
+    incubator = await make_user("incubator_member")  # follows a proposal, but is no party to its papers
+    assert await links_for_proposal(s.winner.id, await load_principal(incubator.id, "session")) == {"award": award_url}
     mail = await OutboxMessage.objects().where(OutboxMessage.kind == "award_won").first()
     assert f"/contracts/{contract.id}" in mail.body_text
 

@@ -19,7 +19,7 @@ from marketplace.accounts.tables import Organisation
 from marketplace.awards import letters, schemas
 from marketplace.awards.tables import Award, AwardMilestone, Contract, ContractNumber, Objection
 from marketplace.challenges.tables import Challenge, ChallengeStage
-from marketplace.core.auth import Principal
+from marketplace.core.auth import BUYER_ROLES, Principal
 from marketplace.core.clock import as_utc, now, rfc3339
 from marketplace.core.db import is_integrity_error, stamp_before, transaction
 from marketplace.core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
@@ -428,17 +428,29 @@ async def cancel_award(award: Award, objection: Objection) -> None:
     await letters.tell_award_cancelled(award, objection)
 
 
-async def links_for_proposal(proposal_id: Any) -> dict[str, str]:
+def party_to(principal: Principal, buyer_id: Any, company_id: Any) -> bool:
+    """A party to an award's papers (letters, contract): the buyer's staff, the company's members, platform admins."""
+    return (principal.is_platform_admin or principal.has_role(*BUYER_ROLES, organisation_id=str(buyer_id))
+            or principal.has_role("company_member", organisation_id=str(company_id)))
+
+
+async def links_for_proposal(proposal_id: Any, principal: Principal) -> dict[str, str]:
     """For the proposals pages: where a proposal's award, award or rejection letter and contract are
-    ({"award": "/awards/..", "letter": "/letters/...pdf", "contract": "/contracts/.."}, only those that
-    exist). The pages behind the links do their own authorisation."""
+    ({"award": "/awards/..", "letter": "/letters/...pdf", "contract": "/contracts/.."}), only those that
+    exist and that `principal` may open (an incubator follows the proposal, but is no party to its contract)."""
     from marketplace.documents.tables import Document
 
     pid = parse_id(proposal_id, "proposal")
     links: dict[str, str] = {}
+    proposal = await Proposal.select(Proposal.company, Proposal.challenge.buyer).where(Proposal.id == pid).first()
+    if proposal is None:
+        return links
     award = await Award.select(Award.id).where(Award.proposal == pid).first()
     if award:
         links["award"] = f"/awards/{award['id']}"
+    if not party_to(principal, proposal["challenge.buyer"], proposal["company"]):
+        return links
+    if award:
         contract = await Contract.select(Contract.id).where(Contract.award == award["id"]).first()
         if contract:
             links["contract"] = f"/contracts/{contract['id']}"
@@ -456,8 +468,7 @@ async def letter_for(principal: Principal, proposal_id: Any):
     if proposal is None:
         raise NotFound("letter")
     challenge = await Challenge.select(Challenge.buyer).where(Challenge.id == proposal.challenge).first()
-    if not (principal.is_platform_admin or principal.has_role("company_member", organisation_id=str(proposal.company))
-            or principal.has_role(*ANSWERING_ROLES, "buyer_admin", organisation_id=str(challenge["buyer"]))):
+    if not party_to(principal, challenge["buyer"], proposal.company):  # the same parties as the contract's
         raise NotFound("letter")
     document = await Document.objects().where(
         Document.kind.is_in(["award_letter", "rejection_letter"]) & (Document.subject_type == "proposal")

@@ -137,7 +137,7 @@ async def _render_proposal(request: Request[Any, Any, Any], proposal: dict, chal
         from marketplace.awards.tables import Award
         from marketplace.core.money import format_money
 
-        award_links = await links_for_proposal(out.id)
+        award_links = await links_for_proposal(out.id, principal)
         award = await Award.select(Award.amount_cents, Award.currency).where(Award.proposal == uuid.UUID(out.id)).first()
         bid = next((v for s in reversed(out.stages)  # the price of the latest stage that asked for one
                     for v in (s.answers or {}).values() if isinstance(v, dict) and set(v) == {"amount", "currency"}), None)
