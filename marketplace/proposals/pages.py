@@ -27,10 +27,12 @@ def when(value: str | None) -> str:
     """An RFC 3339 time from the API types, shown in the reader's language and Brussels time."""
     if not value:
         return ""
-    from datetime import datetime
+    from datetime import date, datetime
 
-    from marketplace.core.templating import _fmt_datetime
+    from marketplace.core.templating import _fmt_date, _fmt_datetime
 
+    if "T" not in value:  # a due date, not a moment
+        return _fmt_date(date.fromisoformat(value))
     return _fmt_datetime(datetime.fromisoformat(value.replace("Z", "+00:00")))
 
 
@@ -138,6 +140,9 @@ async def _render_proposal(request: Request[Any, Any, Any], proposal: dict, chal
         from marketplace.core.money import format_money
 
         award_links = await links_for_proposal(out.id, principal)
+        from marketplace.experiments.next_step import after_award  # late: experiments builds on proposals
+
+        out.next = await after_award(uuid.UUID(out.id))  # the contract, the milestones, the payouts
         award = await Award.select(Award.amount_cents, Award.currency).where(Award.proposal == uuid.UUID(out.id)).first()
         bid = next((v for s in reversed(out.stages)  # the price of the latest stage that asked for one
                     for v in (s.answers or {}).values() if isinstance(v, dict) and set(v) == {"amount", "currency"}), None)
