@@ -186,3 +186,15 @@ async def test_a_budget_above_the_ceiling_names_the_ceiling_as_money(client, lan
     refused = await servant.post("/challenges/new", data={**FULL, "title": "Triage", "budget_cap": "40000", "_csrf_token": token})
     assert refused.status_code == 422
     assert amount in refused.text and "cents" not in refused.text and "3000000" not in refused.text
+
+
+async def test_the_editor_names_every_wrong_field_at_once(client):
+    team = await make_buyer_team()
+    servant = await signed_in_client(client, team.civil_servant)
+    token = await csrf_token(servant, "/challenges/new")
+    refused = await servant.post("/challenges/new", data={**FULL, "title": "T" * 300, "budget_cap": "lots", "qa_closes_at": "soon",
+                                                          "_csrf_token": token})
+    assert refused.status_code == 422
+    for field in ("budget_cap", "qa_closes_at", "title"):
+        assert f'id="f-{field}-error"' in refused.text, field
+    assert "Title: enter at most 200 characters" in refused.text

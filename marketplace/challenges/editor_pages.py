@@ -37,6 +37,14 @@ def _from_local(name: str, value: str) -> datetime | None:
         raise Invalid(FieldError(name, "is not a date and time")) from None
 
 
+def _read_time(name: str, value: str, unreadable: list[FieldError]) -> datetime | None:
+    try:
+        return _from_local(name, value)
+    except Invalid as exc:
+        unreadable.extend(exc.errors)
+        return None
+
+
 def parse_time_or_none(value: datetime | None) -> datetime | None:
     return as_utc(value) if value else None
 
@@ -56,8 +64,21 @@ def _form_from_row(out: schemas.ChallengeOut) -> dict[str, str]:
     return form
 
 
-def _payload(data: dict[str, Any], template_id: str, published: bool) -> dict[str, Any]:
-    """The API body the form stands for (only what the form can express)."""
+def _request(data: dict[str, Any], template_id: str, published: bool, struct: type) -> Any:
+    """The request Struct the form stands for; every unreadable or wrong field is named at once."""
+    unreadable: list[FieldError] = []
+    body = _payload(data, template_id, published, unreadable)
+    try:
+        payload = convert(body, struct)
+    except Invalid as exc:
+        raise Invalid(unreadable + exc.errors) from None
+    if unreadable:
+        raise Invalid(unreadable)
+    return payload
+
+
+def _payload(data: dict[str, Any], template_id: str, published: bool, unreadable: list[FieldError]) -> dict[str, Any]:
+    """The API body the form stands for (only what the form can express); what cannot be read goes to `unreadable`."""
     form = {name: form_text(data, name, 20_000) for name in data}
     body: dict[str, Any] = {name: form.get(name, "") for name in TEXTS}
     body["topics"], body["cpv_codes"] = _list(form.get("topics", "")), _list(form.get("cpv_codes", ""))
@@ -66,7 +87,7 @@ def _payload(data: dict[str, Any], template_id: str, published: bool) -> dict[st
         try:
             body["budget_cap"] = {"amount": int(round(float(budget) * 100)), "currency": "EUR"}
         except ValueError:
-            raise Invalid(FieldError("budget_cap", "is not an amount in euros")) from None
+            unreadable.append(FieldError("budget_cap", "is not an amount in euros"))
     if form.get("max_duration_days", "").strip():
         body["max_duration_days"] = form["max_duration_days"].strip()
     if not published:
@@ -74,11 +95,11 @@ def _payload(data: dict[str, Any], template_id: str, published: bool) -> dict[st
     template = engine.latest(form.get("procedure") or template_id) or engine.latest(template_id)
     schedule = []
     for key in template.stage_keys if template else []:
-        when = _from_local(f"schedule_{key}", form.get(f"schedule_{key}", ""))
+        when = _read_time(f"schedule_{key}", form.get(f"schedule_{key}", ""), unreadable)
         if when is not None:
             schedule.append({"stage": key, "closes_at": when})
     body["schedule"] = schedule
-    qa = _from_local("qa_closes_at", form.get("qa_closes_at", ""))
+    qa = _read_time("qa_closes_at", form.get("qa_closes_at", ""), unreadable)
     if qa is not None or not published:
         body["qa_closes_at"] = qa
     if published:
@@ -112,8 +133,7 @@ async def new_draft_page(request: Request[Any, Any, Any]) -> Template:
 @post("/challenges/new", opt=allow("civil_servant"), include_in_schema=False)
 async def create_draft_page(request: Request[Any, Any, Any], data: Form) -> Any:
     try:
-        body = _payload(data, "light", published=False)
-        out = await services.create_draft(current(request), convert(body, schemas.ChallengeIn))
+        out = await services.create_draft(current(request), _request(data, "light", False, schemas.ChallengeIn))
     except DomainError as exc:
         form = {k: form_text(data, k, 20_000) for k in data}
         return _editor(request, exc.status, form=form, errors=_field_errors(exc), c=None,
@@ -137,8 +157,8 @@ async def save_page(request: Request[Any, Any, Any], challenge_id: str, data: Fo
     row = await services.team_row(current(request), challenge_id)
     published = row["status"] == "published"
     try:
-        body = _payload(data, row["procedure_template"], published)
-        await services.update_challenge(current(request), challenge_id, convert(body, schemas.ChallengePatch))
+        await services.update_challenge(current(request), challenge_id,
+                                        _request(data, row["procedure_template"], published, schemas.ChallengePatch))
     except DomainError as exc:
         form = {k: form_text(data, k, 20_000) for k in data}
         return _editor(request, exc.status, form=form, errors=_field_errors(exc), c=await services.challenge_out(row),
