@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+UPLOAD_BODY_LIMIT_MB = 51
+"""The largest request body an upload route accepts: 50 MB of files plus 1 MB for the form around them.
+Stated once: the upload routes use it, and deploy/nginx.conf's `client_max_body_size` must say the same."""
 
 
 def _int(environ: dict[str, str], name: str, default: int, minimum: int = 0) -> int:

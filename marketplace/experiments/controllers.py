@@ -10,9 +10,10 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from marketplace.core.auth import BUYER_ROLES, SIGNED_IN, allow, current
 from marketplace.core.headers import content_disposition
-from marketplace.experiments import schemas, services, storage
+from marketplace.experiments import schemas, services
+from marketplace.settings import UPLOAD_BODY_LIMIT_MB
 
-UPLOAD_LIMIT = storage.MAX_FILES * storage.MAX_FILE_BYTES + 1024 * 1024
+UPLOAD_LIMIT = UPLOAD_BODY_LIMIT_MB * 1024 * 1024  # MAX_FILES files of MAX_FILE_BYTES, and the form
 
 
 async def read_upload(request: Request[Any, Any, Any]) -> tuple[str, list[tuple[str, bytes]]]:

@@ -7,9 +7,12 @@ import hashlib
 import os
 import re
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from marketplace.core.clock import now
 from marketplace.core.errors import FieldError, Invalid
 from marketplace.settings import get_settings
 
@@ -102,3 +105,33 @@ def remove(name: str, folder: str = "deliverables") -> None:
 
 def read(name: str, folder: str = "deliverables") -> bytes:
     return (directory(folder) / name).read_bytes()
+
+
+GRACE = timedelta(hours=1)  # far longer than any upload takes between writing its file and committing its row
+SWEEP_EVERY = timedelta(hours=1)
+_last_sweep: dict[str, datetime] = {}
+
+
+def sweep(folder: str, referenced: set[str], moment: datetime | None = None) -> int:
+    """Remove the files of `folder` that no row refers to and that are older than GRACE: what a crash
+    between writing a file and committing its row leaves behind. Returns how many were removed."""
+    cutoff = ((moment or now()) - GRACE).timestamp()
+    removed = 0
+    for path in directory(folder).iterdir():
+        if path.is_file() and path.name not in referenced and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def sweep_job(folder: str, referenced: Callable[[], Awaitable[set[str]]]) -> Callable[[], Awaitable[int]]:
+    """A worker job that sweeps `folder` at most once an hour (`referenced` lists the stored names rows point at)."""
+    async def sweep_unreferenced_files() -> int:
+        moment = now()
+        if folder in _last_sweep and moment - _last_sweep[folder] < SWEEP_EVERY:
+            return 0
+        _last_sweep[folder] = moment
+        return sweep(folder, await referenced(), moment)
+
+    sweep_unreferenced_files.__name__ = f"sweep_unreferenced_{folder}_files"
+    return sweep_unreferenced_files

@@ -30,10 +30,10 @@ from marketplace.procedures.engine import MIME_TYPES, DocumentSpec, StageSpec
 from marketplace.proposals import services
 from marketplace.proposals.controllers import READERS, TEAM_ROLES
 from marketplace.proposals.tables import ProposalAttachment
+from marketplace.settings import UPLOAD_BODY_LIMIT_MB
 from marketplace.transparency.audit import record
 
 FOLDER = "proposals"  # under the upload directory
-MAX_UPLOAD_MB = 50  # above every template's max_mb; each document's own limit is checked after reading
 _ZIP = b"PK\x03\x04"
 MAGIC: dict[str, bytes] = {
     "pdf": b"%PDF-", "docx": _ZIP, "xlsx": _ZIP, "pptx": _ZIP, "odt": _ZIP,
@@ -125,7 +125,7 @@ class ProposalDocumentController(Controller):
     path = "/api/v1/proposals/{proposal_id:str}/stages/{stage:str}/documents/{document:str}"
     tags = ["proposals"]
 
-    @post("/", status_code=HTTP_201_CREATED, request_max_body_size=MAX_UPLOAD_MB * 1024 * 1024 + 1024 * 1024,
+    @post("/", status_code=HTTP_201_CREATED, request_max_body_size=UPLOAD_BODY_LIMIT_MB * 1024 * 1024,
           opt={**allow(*TEAM_ROLES), "content_types": ("multipart/form-data",)})
     async def upload_document(self, request: Request[Any, Any, Any], proposal_id: str, stage: str, document: str) -> dict[str, Any]:
         """Multipart `file`: the stage's declared document (types and size from the procedure template)."""
@@ -144,7 +144,7 @@ class ProposalDocumentController(Controller):
 
 
 @post("/proposals/{proposal_id:str}/stages/{stage:str}/documents/{document:str}", opt=allow(*TEAM_ROLES), include_in_schema=False,
-      request_max_body_size=MAX_UPLOAD_MB * 1024 * 1024 + 1024 * 1024)
+      request_max_body_size=UPLOAD_BODY_LIMIT_MB * 1024 * 1024)
 async def upload_page(request: Request[Any, Any, Any], proposal_id: str, stage: str, document: str) -> Redirect:
     """The stage form's upload button: back to the proposal with a notice."""
     from marketplace.web.pages import errors_by_field, see_other
