@@ -18,7 +18,7 @@ from marketplace.core import db
 from marketplace.core.auth import AuthenticationMiddleware, access
 from marketplace.core.bounds import decode_json_body
 from marketplace.core.errors import DomainError, FieldError, api_exception_handler
-from marketplace.core.headers import SecurityHeadersMiddleware
+from marketplace.core.headers import HeadAsGetMiddleware, SecurityHeadersMiddleware
 from marketplace.core.locale import LocaleMiddleware
 from marketplace.core.logs import RequestLogMiddleware, configure_logging
 from marketplace.core.openapi import describe_problems
@@ -127,8 +127,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     describe_problems(app)
     # Around everything Litestar answers, unknown paths and 405s included (route middleware is not):
-    # so a 404 page knows who is signed in and speaks their language.
-    app.asgi_handler = _outermost(app.asgi_handler, LocaleMiddleware(), AuthenticationMiddleware(),
+    # so a 404 page knows who is signed in and speaks their language, and HEAD is answered wherever GET is.
+    app.asgi_handler = _outermost(app.asgi_handler, HeadAsGetMiddleware(), LocaleMiddleware(), AuthenticationMiddleware(),
                                   SecurityHeadersMiddleware(), RequestLogMiddleware())
     return app
 

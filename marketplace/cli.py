@@ -31,9 +31,16 @@ async def _with_db(coro_factory):  # type: ignore[no-untyped-def]
 
 def cmd_migrate(_: argparse.Namespace) -> int:
     from marketplace.core import db
+    from marketplace.settings import get_settings
 
-    asyncio.run(_with_db(db.migrate))
-    print("Database is up to date.")
+    applied = asyncio.run(_with_db(db.migrate))
+    where = db.redacted_url(get_settings().database_url)
+    if not applied:
+        print(f"Database {where} is up to date: no migration to apply.")
+        return 0
+    print(f"Applied {len(applied)} migration{'s' if len(applied) != 1 else ''} to {where}:")
+    for name in applied:
+        print(f"  {name}")
     return 0
 
 
@@ -143,15 +150,36 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     from marketplace.settings import get_settings
-    from marketplace.worker import run_forever
 
     _setup_logging()
     interval = args.interval or get_settings().worker_interval_seconds
-    try:
-        asyncio.run(_with_db(lambda: run_forever(interval)))
-    except KeyboardInterrupt:
-        pass
+    asyncio.run(_with_db(lambda: _work_until_signalled(interval)))
     return 0
+
+
+async def _work_until_signalled(interval: float) -> None:
+    """The worker until Ctrl-C or SIGTERM: the round under way finishes (claimed work is done, not dropped),
+    then the worker stops and the database connections close."""
+    import logging
+    import signal
+
+    from marketplace.worker import run_forever
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def stop_after_this_round(name: str) -> None:
+        if not stop.is_set():
+            logging.getLogger("marketplace.worker").info("%s received: stopping after the current round", name)
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop_after_this_round, sig.name)
+    try:
+        await run_forever(interval, stop)
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
@@ -213,7 +241,7 @@ def cmd_procedures_check(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="marketplace", description="The innovation procurement marketplace.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     serve = sub.add_parser("serve", help="apply pending migrations, then serve the marketplace")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -230,7 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="run the background worker on its own")
     worker.add_argument("--interval", type=float, default=None)
     worker.set_defaults(func=cmd_worker)
-    audit = sub.add_parser("audit", help="the audit trail").add_subparsers(dest="audit_command", required=True)
+    audit = sub.add_parser("audit", help="the audit trail").add_subparsers(dest="audit_command", metavar="verify", required=True)
     verify = audit.add_parser("verify", help="check the audit trail's hash chain, MACs and checkpoints; exits 1 naming the first bad event")
     verify.add_argument("--checkpoints", action="append", metavar="FILE",
                         help="checkpoints you kept (JSON from GET /api/v1/audit/checkpoints); may be repeated")
@@ -239,16 +267,46 @@ def build_parser() -> argparse.ArgumentParser:
     check = procedures.add_parser("check", help="validate procedure template files; errors name the file, stage and field")
     check.add_argument("files", nargs="+", metavar="FILE")
     check.set_defaults(func=cmd_procedures_check)
-    search = sub.add_parser("search", help="the catalogue's search index").add_subparsers(dest="search_command", required=True)
+    search = sub.add_parser("search", help="the catalogue's search index").add_subparsers(dest="search_command", metavar="rebuild", required=True)
     rebuild = search.add_parser("rebuild", help="rebuild the SQLite full-text index (needed after VACUUM)")
     rebuild.add_argument("--vacuum", action="store_true", help="VACUUM the SQLite database first")
     rebuild.set_defaults(func=cmd_search_rebuild)
     return parser
 
 
+def _quiet_sqlite_threads_after_the_loop() -> None:
+    """aiosqlite's connection threads may report back once the command's event loop has closed (a failed
+    open, a stop): nothing is left to tell then, so that "Event loop is closed" is not printed as a traceback."""
+    import threading
+
+    default = threading.excepthook
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        if isinstance(args.exc_value, RuntimeError) and str(args.exc_value) == "Event loop is closed":
+            return
+        default(args)
+
+    threading.excepthook = hook
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    import warnings
+
+    from marketplace.core import db
+
+    # Piccolo warns on its own before the error below says the same in one line.
+    warnings.filterwarnings("ignore", message=r".*Unable to (connect to database|fetch server version)")
+    _quiet_sqlite_threads_after_the_loop()
+
+    try:
+        return args.func(args)
+    except Exception as exc:
+        problem = db.connection_problem(exc)
+        if problem is None:
+            raise
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -40,11 +40,36 @@ async def run_once(jobs: list[Job] | None = None) -> dict[str, int]:
     return done
 
 
+async def wait_for_migrations(interval: float, stop: asyncio.Event) -> bool:
+    """Say once that the database is not migrated, then wait until it is (or until stopped). True when ready."""
+    from marketplace.core import db
+
+    told = False
+    while not stop.is_set():
+        pending = await db.pending_migrations()
+        if not pending:
+            if told:
+                log.info("migrations are applied: the worker starts")
+            return True
+        if not told:
+            log.warning("the database has %d pending migrations (first: %s): run `marketplace migrate`; "
+                        "the worker waits and checks again every %.0f s", len(pending), pending[0], interval)
+            told = True
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+        except TimeoutError:
+            pass
+    return False
+
+
 async def run_forever(interval: float, stop: asyncio.Event | None = None, jobs: list[Job] | None = None) -> None:
-    """Rounds of every job until `stop`. After a round that did something the next starts at once (a backlog of
-    payouts or mail drains at full speed, not one batch per interval); only an idle round waits `interval`."""
+    """Rounds of every job until `stop` (a round under way is finished first, so claimed work is done). After a
+    round that did something the next starts at once (a backlog of payouts or mail drains at full speed, not one
+    batch per interval); only an idle round waits `interval`."""
     jobs = discover_jobs() if jobs is None else jobs
     stop = stop or asyncio.Event()
+    if not await wait_for_migrations(max(interval, 5.0), stop):
+        return
     log.info("worker started with %d jobs, every %.1f s when idle", len(jobs), interval)
     while not stop.is_set():
         done = await run_once(jobs)
@@ -55,3 +80,4 @@ async def run_forever(interval: float, stop: asyncio.Event | None = None, jobs: 
             await asyncio.wait_for(stop.wait(), timeout=interval)
         except TimeoutError:
             pass
+    log.info("worker stopped")

@@ -101,3 +101,17 @@ async def test_the_failed_mail_page_shows_the_reason_and_sends_again_in_french(c
     assert sent.status_code == 303
     assert (await OutboxMessage.objects().where(OutboxMessage.id == row.id).first()).status == "pending"
     assert "Aucun e-mail en échec" in (await client.get(sent.headers["location"])).text
+
+
+async def test_failed_mail_pages_newest_first_with_an_opaque_cursor(client):
+    moment = now()
+    for n in range(3):
+        await OutboxMessage.insert(OutboxMessage(to_address=f"gone{n}@example.be", subject="Hello", body_text="x\n",
+                                                 status="failed", created_at=moment - timedelta(minutes=n)))
+    admin = await token_for(await make_user(admin=True))
+    first = (await client.get("/api/v1/outbox/failed", params={"limit": 2}, headers=admin)).json()
+    rest = (await client.get("/api/v1/outbox/failed", params={"limit": 2, "cursor": first["next_cursor"]}, headers=admin)).json()
+    assert [m["to_address"] for m in first["items"] + rest["items"]] == ["gone0@example.be", "gone1@example.be", "gone2@example.be"]
+    assert rest["next_cursor"] is None
+    forged = await client.get("/api/v1/outbox/failed", params={"cursor": "bm9wZQ"}, headers=admin)
+    assert forged.status_code == 422 and forged.json()["errors"][0]["field"] == "cursor"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,15 +19,51 @@ from piccolo.table import Table
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 
+def redacted_url(url: str) -> str:
+    """The URL to show people: never its password."""
+    parsed = urlparse(url)
+    if parsed.password is None:
+        return url
+    netloc = parsed.netloc.rsplit("@", 1)[1]
+    return parsed._replace(netloc=f"{parsed.username}@{netloc}" if parsed.username else netloc).geturl()
+
+
 def engine_from_url(url: str) -> Engine:
     """Build the Piccolo engine that `url` names."""
     if url.startswith(("postgres://", "postgresql://")):
         return PostgresEngine(config={"dsn": url}, log_queries=False)
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SystemExit(f"error: cannot create the folder of the SQLite database {url}: {exc.strerror or exc}") from None
         return SQLiteEngine(path=str(path), timeout=30)
-    raise SystemExit(f"DATABASE_URL must start with sqlite:/// or postgresql://, got {urlparse(url).scheme!r}")
+    raise SystemExit(f"error: DATABASE_URL must look like sqlite:///path/to/file.sqlite3 or postgresql://user@host/db, "
+                     f"got {redacted_url(url)!r}")
+
+
+def connection_problem(exc: BaseException) -> str | None:
+    """One line naming why the database cannot be used (and its URL, without the password), or None
+    when `exc` is not about reaching the database."""
+    from marketplace.settings import get_settings
+
+    where = redacted_url(get_settings().database_url)
+    reason: str | None = None
+    try:
+        import asyncpg
+    except ImportError:  # pragma: no cover
+        asyncpg = None  # type: ignore[assignment]
+    if asyncpg is not None and isinstance(exc, asyncpg.InvalidAuthorizationSpecificationError | asyncpg.InvalidPasswordError):
+        reason = f"the database refused the login: {exc}"
+    elif asyncpg is not None and isinstance(exc, asyncpg.InvalidCatalogNameError):
+        reason = f"no such database: {exc}"
+    elif isinstance(exc, sqlite3.OperationalError) and "unable to open" in str(exc):
+        reason = "the SQLite file cannot be opened or created (check the folder exists and is writable)"
+    elif isinstance(exc, ConnectionRefusedError | ConnectionResetError | socket.gaierror | TimeoutError) or (
+            isinstance(exc, OSError) and ("Connect call failed" in str(exc) or "Multiple exceptions" in str(exc))):
+        reason = f"the database server cannot be reached ({exc.strerror or exc})"
+    return f"cannot use the database at {where}: {reason}" if reason else None
 
 
 def discover_apps() -> list[str]:
@@ -102,13 +139,31 @@ def is_integrity_error(exc: BaseException) -> bool:
     return isinstance(exc, asyncpg.exceptions.IntegrityConstraintViolationError)
 
 
-async def migrate() -> None:
-    """Apply every pending migration of every app, in dependency order."""
+async def pending_migrations() -> list[str]:
+    """`app:migration id` of every migration not yet applied (all of them on a new database)."""
+    from piccolo.apps.migrations.commands.base import BaseMigrationManager
+    from piccolo.apps.migrations.tables import Migration
+
+    manager = BaseMigrationManager()
+    applied: set[tuple[str, str]] = set()
+    if await Migration.table_exists():
+        applied = {(r["app_name"], r["name"]) for r in await Migration.select(Migration.app_name, Migration.name)}
+    pending = []
+    for module in manager.get_app_modules():
+        app_name = module.APP_CONFIG.app_name
+        ids = manager.get_migration_ids(manager.get_migration_modules(module.APP_CONFIG.resolved_migrations_folder_path))
+        pending += [f"{app_name}:{i}" for i in ids if (app_name, i) not in applied]
+    return pending
+
+
+async def migrate() -> list[str]:
+    """Apply every pending migration of every app, in dependency order; returns what was applied."""
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
     db = engine()
     if isinstance(db, SQLiteEngine):
         await db.run_ddl("PRAGMA journal_mode=WAL")
+    before = await pending_migrations()
     import contextlib
     import io
     import logging
@@ -116,11 +171,13 @@ async def migrate() -> None:
     chatter = io.StringIO()  # Piccolo prints a banner per app; keep only what was applied
     with contextlib.redirect_stdout(chatter):
         result = await run_forwards(app_name="all", fake=False)
-    applied = [line.strip(" -") for line in chatter.getvalue().splitlines() if "[forwards]" in line]
-    for line in applied:
-        logging.getLogger("marketplace.db").info("migration applied: %s", line)
     if not result.success:
         raise SystemExit(f"migrations failed: {result.message}\n{chatter.getvalue()}")
+    still = set(await pending_migrations()) if before else set()
+    applied = [m for m in before if m not in still]
+    for name in applied:
+        logging.getLogger("marketplace.db").info("migration applied: %s", name)
+    return applied
 
 
 async def _no_session_reset(_connection: object) -> None:

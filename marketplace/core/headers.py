@@ -15,6 +15,24 @@ HEADERS = [
 ]
 
 
+class HeadAsGetMiddleware(ASGIMiddleware):
+    """HEAD is answered wherever GET is (uptime monitors use it): the GET handler answers, the body is dropped."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        if scope.get("method") != "HEAD":
+            await next_app(scope, receive, send)
+            return
+
+        async def send_headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body"):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await next_app({**scope, "method": "GET"}, receive, send_headers_only)
+
+
 class SecurityHeadersMiddleware(ASGIMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         async def send_with_headers(message: Message) -> None:

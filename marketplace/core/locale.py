@@ -1,4 +1,4 @@
-"""Pick the request's language: the `mp_lang` cookie, then the user's choice, then Accept-Language."""
+"""Pick the request's language: the `mp_lang` cookie; on the API an Accept-Language we speak; then the user's choice, then Accept-Language."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ def locale_for(scope: Scope) -> str:
     chosen = _cookie(headers.get(b"cookie", b"").decode("latin-1"), LANG_COOKIE)
     if chosen in i18n.LOCALES:
         return chosen
+    asked = i18n.negotiate(headers.get(b"accept-language", b"").decode("latin-1"))
+    if asked and scope.get("path", "").startswith("/api/"):
+        return asked  # an API client says per request which language its user reads
     principal = scope.get("user")
     if principal is not None and principal.locale in i18n.LOCALES:
         return principal.locale

@@ -73,6 +73,9 @@ def datetime_in_zone(value: datetime | None, zone: str, fmt: str = "full") -> st
     return format_datetime(as_utc(value), fmt, tzinfo=zone, locale=_BABEL_LOCALE[i18n.current_locale.get()])
 
 
+format_moment = _fmt_datetime  # for messages built in code (errors, notices)
+
+
 def _fmt_date(value, fmt: str = "long") -> str:
     if value is None:
         return ""

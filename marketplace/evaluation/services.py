@@ -13,6 +13,7 @@ from marketplace.core.db import is_integrity_error, transaction
 from marketplace.core.errors import Conflict, FieldError, Invalid, NotFound, invalid
 from marketplace.core.i18n import N_
 from marketplace.core.i18n import gettext as _
+from marketplace.core.templating import format_moment
 from marketplace.evaluation import schemas
 from marketplace.evaluation.arithmetic import Crit, competition_ranks, summarise
 from marketplace.evaluation.tables import Criterion, Declaration, EvaluationSetup, EvaluatorAssignment, Score
@@ -289,7 +290,7 @@ async def stage_ranking(challenge_id: Any, stage: str | None) -> schemas.Ranking
     key = _stage_key(challenge, stage)
     stages = await stage_rows(challenge["id"])
     if not access.unsealed(stages[key]["closes_at"]):
-        raise Conflict(_("Proposals are sealed until the deadline of this stage, %(at)s.", at=rfc3339(stages[key]["closes_at"])))
+        raise Conflict(_("Proposals are sealed until the deadline of this stage, %(at)s.", at=format_moment(stages[key]["closes_at"])))
     criteria = await criteria_for(challenge, key)
     crits = [Crit(c.key, c.weight, c.scale_max) for c in criteria]
     proposals = await submitted_at_stage(challenge["id"], key)

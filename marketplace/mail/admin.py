@@ -7,11 +7,10 @@ from typing import Any
 
 from marketplace.core.clock import rfc3339
 from marketplace.core.errors import Conflict, NotFound
+from marketplace.core.paging import check_limit, decode_cursor, encode_cursor
 from marketplace.mail.schemas import OutboxMessageOut, OutboxPage
 from marketplace.mail.services import resend
 from marketplace.mail.tables import OutboxMessage
-
-MAX_OFFSET = 1_000_000
 
 
 def message_out(row: dict[str, Any]) -> OutboxMessageOut:
@@ -22,18 +21,22 @@ def message_out(row: dict[str, Any]) -> OutboxMessageOut:
     )
 
 
-async def failed_rows(limit: int, start: int = 0) -> list[dict[str, Any]]:
-    """Failed messages, newest first."""
-    return await OutboxMessage.select().where(OutboxMessage.status == OutboxMessage.Status.failed).order_by(
-        OutboxMessage.created_at, ascending=False).order_by(OutboxMessage.id).offset(start).limit(limit)
+async def failed_rows(limit: int, after: tuple | None = None) -> list[dict[str, Any]]:
+    """Failed messages, newest first (after the `(created_at, id)` of the previous page's last one)."""
+    query = OutboxMessage.select().where(OutboxMessage.status == OutboxMessage.Status.failed)
+    if after is not None:
+        query = query.where((OutboxMessage.created_at < after[0])
+                            | ((OutboxMessage.created_at == after[0]) & (OutboxMessage.id < after[1])))
+    return await query.order_by(OutboxMessage.created_at, OutboxMessage.id, ascending=False).limit(limit)
 
 
 async def failed_mail(limit: int = 20, cursor: str | None = None) -> OutboxPage:
-    """A page of failed messages; the cursor is opaque to clients."""
-    start = min(int(cursor), MAX_OFFSET) if cursor and cursor.isdigit() and len(cursor) <= 7 else 0
-    rows = await failed_rows(limit + 1, start)
+    """A page of failed messages (`core.paging`: `?limit=` 1-100 and an opaque `?cursor=`)."""
+    rows = await failed_rows(check_limit(limit) + 1, decode_cursor(cursor, 2))
     more = len(rows) > limit
-    return OutboxPage(items=[message_out(r) for r in rows[:limit]], next_cursor=str(start + limit) if more else None)
+    rows = rows[:limit]
+    return OutboxPage(items=[message_out(r) for r in rows],
+                      next_cursor=encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) if more else None)
 
 
 async def send_again(message_id: str) -> OutboxMessageOut:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from litestar import Controller, get, post
-from litestar.params import Parameter
 
 from marketplace.core.auth import allow
 from marketplace.mail import admin
@@ -17,8 +14,7 @@ class OutboxController(Controller):
     tags = ["mail"]
 
     @get("/failed", opt=allow("platform_admin"))
-    async def failed(self, limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
-                     cursor: Annotated[str | None, Parameter(max_length=20)] = None) -> OutboxPage:
+    async def failed(self, limit: int = 20, cursor: str | None = None) -> OutboxPage:
         """E-mails that could not be sent after the last attempt, newest first, each with its reason."""
         return await admin.failed_mail(limit, cursor)
 
