@@ -130,14 +130,16 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
     from marketplace.core import db
     from marketplace.core.errors import DomainError
 
-    if sys.stdin.isatty():
-        password = getpass.getpass("Password for the platform admin: ")
-    else:
-        password = sys.stdin.readline().rstrip("\n")
+    password = None
+    if not args.promote:  # promoting an existing account never touches its password
+        if sys.stdin.isatty():
+            password = getpass.getpass("Password for the platform admin: ")
+        else:
+            password = sys.stdin.readline().rstrip("\n")
 
     async def run():  # type: ignore[no-untyped-def]
         await db.migrate()
-        return await create_admin(args.email, args.name, password)
+        return await create_admin(args.email, args.name, password, promote=args.promote)
 
     try:
         user_id = asyncio.run(_with_db(run))
@@ -253,6 +255,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", help="load the demo data and print the logins").set_defaults(func=cmd_demo)
     admin = sub.add_parser("create-admin", help="create a platform admin (password from standard input)")
     admin.add_argument("email")
+    admin.add_argument("--promote", action="store_true",
+                       help="make an existing account a platform admin (its password is not changed, none is read)")
     admin.add_argument("--name", default="Platform admin")
     admin.set_defaults(func=cmd_create_admin)
     worker = sub.add_parser("worker", help="run the background worker on its own")

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from marketplace.accounts.tables import Membership, Organisation, PortfolioLink, User
+from marketplace.core.clock import now
 from marketplace.core.db import transaction
 from marketplace.core.security import hash_password
 from marketplace.settings import get_settings
@@ -57,7 +58,7 @@ PEOPLE = [
 
 
 async def _load_accounts(ctx: DemoContext) -> None:
-    password_hash = hash_password(DEMO_PASSWORD)
+    password_hash = await hash_password(DEMO_PASSWORD)
     for key, kind, name, number, size in ORGANISATIONS:
         org = await Organisation.objects().where(Organisation.name == name).first()
         if org is None:
@@ -67,8 +68,11 @@ async def _load_accounts(ctx: DemoContext) -> None:
     for key, email, name, org_key, roles, locale, description in PEOPLE:
         user = await User.objects().where(User.email == email).first()
         if user is None:
-            user = User(email=email, name=name, password_hash=password_hash, locale=locale, is_platform_admin=key == "admin")
+            user = User(email=email, name=name, password_hash=password_hash, locale=locale, is_platform_admin=key == "admin",
+                        email_verified_at=now())
             await user.save()
+        elif user.email_verified_at is None:  # demo data loaded before addresses were confirmed
+            await User.update({User.email_verified_at: now()}).where(User.id == user.id)
         ctx.users[key] = user
         ctx.logins.append((email, DEMO_PASSWORD, description))
         for role in roles:

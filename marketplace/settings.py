@@ -91,7 +91,10 @@ class Settings:
     upload_dir: Path = field(default=PROJECT_ROOT / "var" / "uploads")
     """`MARKETPLACE_UPLOAD_DIR`: where uploaded and generated files are stored."""
     login_max_failures: int = 5
-    """`MARKETPLACE_LOGIN_MAX_FAILURES`: failed sign-ins per e-mail address in 15 minutes before a pause."""
+    """`MARKETPLACE_LOGIN_MAX_FAILURES`: failed sign-ins per account from unknown browsers in 15 minutes before
+    those browsers must wait (browsers the owner signed in with before, and sign-in links, are not held to it)."""
+    invitations_per_day: int = 20
+    """`MARKETPLACE_INVITATIONS_PER_DAY`: invitations one organisation may send in 24 hours (platform admins: no limit)."""
     ecb_reference_rate_bp: int = 215
     """`MARKETPLACE_ECB_REFERENCE_RATE`: the ECB reference rate in percent (e.g. `2.15`); late payment interest is this + 8 points."""
     secure_cookies: bool = False
@@ -117,6 +120,10 @@ class Settings:
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         """Read the settings from `environ` (default: the process environment)."""
         env = dict(os.environ if environ is None else environ)
+        from marketplace.core.security import FAST_HASH_VARIABLE, fast_hash_requested, running_tests
+
+        if fast_hash_requested(env) and not running_tests():
+            raise SystemExit(f"{FAST_HASH_VARIABLE} weakens password hashing and is for the test suite only: unset it")
         base_url = env.get("BASE_URL") or "http://127.0.0.1:8000"
         return cls(
             database_url=env.get("DATABASE_URL") or f"sqlite:///{PROJECT_ROOT / 'var' / 'marketplace.sqlite3'}",
@@ -134,6 +141,7 @@ class Settings:
             worker_interval_seconds=float(env.get("MARKETPLACE_WORKER_INTERVAL") or 0.5),
             upload_dir=Path(env.get("MARKETPLACE_UPLOAD_DIR") or PROJECT_ROOT / "var" / "uploads"),
             login_max_failures=_int(env, "MARKETPLACE_LOGIN_MAX_FAILURES", 5, minimum=1),
+            invitations_per_day=_int(env, "MARKETPLACE_INVITATIONS_PER_DAY", 20, minimum=1),
             ecb_reference_rate_bp=_basis_points(env, "MARKETPLACE_ECB_REFERENCE_RATE", 215),
             secure_cookies=_flag(env, "MARKETPLACE_SECURE_COOKIES", base_url.startswith("https://")),
             log_level=_choice(env, "LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),

@@ -8,6 +8,7 @@ import re
 import httpx
 
 from marketplace.accounts.tables import ApiToken, Membership, Organisation, User
+from marketplace.core.clock import now
 from marketplace.core.security import hash_password, hash_token, new_token
 
 PASSWORD = "correct horse battery"
@@ -22,11 +23,12 @@ async def make_org(kind: str = "company", name: str | None = None, **fields) -> 
 
 
 async def make_user(*roles: str, org: Organisation | None = None, email: str | None = None, admin: bool = False,
-                    name: str | None = None, locale: str = "en") -> User:
-    """A user with `roles` in `org` (an organisation of the right kind is made when none is given)."""
+                    name: str | None = None, locale: str = "en", verified: bool = True) -> User:
+    """A user with `roles` in `org` (an organisation of the right kind is made when none is given).
+    Their address is confirmed unless `verified=False`."""
     n = next(_seq)
-    user = User(email=email or f"person{n}@example.be", name=name or f"Person {n}", password_hash=hash_password(PASSWORD),
-                is_platform_admin=admin, locale=locale)
+    user = User(email=email or f"person{n}@example.be", name=name or f"Person {n}", password_hash=await password_hash(),
+                is_platform_admin=admin, locale=locale, email_verified_at=now() if verified else None)
     await user.save()
     if roles and org is None:
         kind = "company" if "company_member" in roles else "incubator" if "incubator_member" in roles else "public_body"
@@ -35,6 +37,16 @@ async def make_user(*roles: str, org: Organisation | None = None, email: str | N
         await Membership.insert(Membership(user=user.id, organisation=org.id, role=role))
     user.org = org  # type: ignore[attr-defined]
     return user
+
+
+_HASH: list[str] = []
+
+
+async def password_hash() -> str:
+    """The hash of PASSWORD (computed once per run)."""
+    if not _HASH:
+        _HASH.append(await hash_password(PASSWORD))
+    return _HASH[0]
 
 
 async def token_for(user: User) -> dict[str, str]:
@@ -57,4 +69,16 @@ async def csrf_token(client: httpx.AsyncClient, path: str) -> str:
     page = await client.get(path)
     match = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
     assert match, f"no CSRF token on {path} ({page.status_code})"
+    return match.group(1)
+
+
+async def mailed_link(to: str, kind: str) -> str:
+    """The token of the newest link mailed to `to` in an e-mail of `kind` (`templates/mail/<kind>.txt`)."""
+    from marketplace.mail.tables import OutboxMessage
+
+    row = await OutboxMessage.select(OutboxMessage.body_text).where(
+        (OutboxMessage.to_address == to) & (OutboxMessage.kind == kind)).order_by(OutboxMessage.created_at, ascending=False).first()
+    assert row, f"no {kind} e-mail to {to}"
+    match = re.search(r"/links/([A-Za-z0-9_-]+)", row["body_text"])
+    assert match, f"no link in the {kind} e-mail to {to}"
     return match.group(1)

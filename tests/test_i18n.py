@@ -104,7 +104,7 @@ def missing_translations(only: str | None = None) -> dict[str, list[str]]:
 
 def test_the_extraction_finds_the_strings_of_the_pages():
     assert "Create your account" in msgids(TEMPLATES / "accounts" / "signup.html")
-    assert "Welcome! Your account is ready." in msgids(PACKAGE / "accounts" / "pages.py")
+    assert "Invitation accepted. Welcome!" in msgids(PACKAGE / "accounts" / "pages.py")
     assert {"web", "accounts"} <= domains_with_catalogues()
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, delete, get, post
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
-from marketplace.accounts import schemas, services
+from marketplace.accounts import email_links, schemas, services
 from marketplace.core.auth import PUBLIC, SIGNED_IN, allow, current
+
+RESET_SENT = "If this address has an account, we sent it a link to choose a new password. It works once, within an hour."
 
 
 def client_ip(request: Request[Any, Any, Any]) -> str:
@@ -19,10 +21,27 @@ class AuthController(Controller):
     path = "/api/v1"
     tags = ["accounts"]
 
-    @post("/auth/register", opt=allow(PUBLIC), status_code=HTTP_201_CREATED)
-    async def register(self, data: schemas.RegisterIn) -> schemas.RegisterOut:
-        """Sign up a company or an incubator with its first member."""
+    @post("/auth/register", opt=allow(PUBLIC), status_code=HTTP_202_ACCEPTED)
+    async def register(self, data: schemas.RegisterIn) -> schemas.RegistrationPendingOut:
+        """Sign up a company or an incubator with its first member. The same answer for every address:
+        a link goes to it, and the account exists once that link is confirmed (`/auth/register/confirm`)."""
         return await services.register(data)
+
+    @post("/auth/register/confirm", opt=allow(PUBLIC), status_code=HTTP_201_CREATED)
+    async def confirm_registration(self, data: schemas.LinkTokenIn) -> schemas.RegisterOut:
+        """Finish a registration with the token of the link it mailed: the user and organisation now exist."""
+        return await services.confirm_registration(data.token)
+
+    @post("/auth/password-reset", opt=allow(PUBLIC), status_code=HTTP_202_ACCEPTED)
+    async def request_password_reset(self, data: schemas.EmailIn) -> schemas.AcceptedOut:
+        """Mail a password reset link (valid one hour, once) when the address has an account; the same answer either way."""
+        await email_links.send_password_reset_link(services.normalise_email(data.email))
+        return schemas.AcceptedOut(detail=RESET_SENT)
+
+    @post("/auth/password-reset/confirm", opt=allow(PUBLIC), status_code=HTTP_204_NO_CONTENT)
+    async def reset_password(self, data: schemas.PasswordResetIn) -> None:
+        """Choose a new password with the mailed token: every session and API token of the account ends."""
+        await services.reset_password(data.token, data.password)
 
     @post("/auth/tokens", opt=allow(PUBLIC), status_code=HTTP_201_CREATED)
     async def create_token(self, request: Request[Any, Any, Any], data: schemas.TokenIn) -> schemas.TokenOut:
@@ -60,9 +79,9 @@ class OrganisationController(Controller):
         return await services.invite(current(request), org_id, data)
 
     @post("/invitations/{token:str}/accept", opt=allow(PUBLIC), status_code=HTTP_201_CREATED)
-    async def accept_invitation(self, token: str, data: schemas.AcceptInvitationIn) -> schemas.UserOut:
-        """Accept an invitation with a name and password."""
-        return await services.accept_invitation(token, data)
+    async def accept_invitation(self, request: Request[Any, Any, Any], token: str, data: schemas.AcceptInvitationIn) -> schemas.UserOut:
+        """Accept an invitation with a name and password (the role counts once the address is confirmed)."""
+        return await services.accept_invitation(token, data, client_ip(request), data.proof)
 
     @post("/organisations/{org_id:str}/portfolio", opt=allow("incubator_member"), status_code=HTTP_201_CREATED)
     async def request_portfolio(self, request: Request[Any, Any, Any], org_id: str, data: schemas.PortfolioIn) -> schemas.PortfolioLinkOut:

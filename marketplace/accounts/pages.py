@@ -12,6 +12,13 @@ from litestar.response import Redirect, Template
 
 from marketplace.accounts import schemas, services
 from marketplace.accounts.controllers import client_ip
+from marketplace.accounts.signin import (
+    DEVICE_COOKIE,
+    DEVICE_COOKIE_DAYS,
+    check_password,
+    device_cookie_for,
+    known_device,
+)
 from marketplace.accounts.tables import Invitation, Membership, Organisation
 from marketplace.core.auth import PUBLIC, SESSION_COOKIE, SIGNED_IN, allow, current, load_principal
 from marketplace.core.clock import now
@@ -25,13 +32,19 @@ from marketplace.web.pages import convert, errors_by_field, form_text, page, saf
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 SESSION_MAX_AGE = services.SESSION_DAYS * 24 * 3600
+CONFIRM_SENT = "We sent a link to your e-mail address. Open it to confirm the address: your roles count from then on."
 
 
-async def _signed_in_redirect(request: Request[Any, Any, Any], user_id: Any, target: str, notice: str | None = None) -> Redirect:
-    cookie = await services.open_session(user_id, client_ip(request), request.headers.get("user-agent", ""))
+async def signed_in_redirect(request: Request[Any, Any, Any], user: dict, target: str, notice: str | None = None) -> Redirect:
+    """Open a session for `user` and go to `target`; the browser is remembered as one the owner uses
+    (its failed sign-ins then only count against itself: see `accounts.signin`)."""
+    cookie = await services.open_session(user["id"], client_ip(request), request.headers.get("user-agent", ""))
     response = see_other(target, notice)
-    response.set_cookie(SESSION_COOKIE, cookie, max_age=SESSION_MAX_AGE, httponly=True, samesite="lax",
-                        secure=get_settings().secure_cookies, path="/")
+    secure = get_settings().secure_cookies
+    response.set_cookie(SESSION_COOKIE, cookie, max_age=SESSION_MAX_AGE, httponly=True, samesite="lax", secure=secure, path="/")
+    if known_device(request.cookies.get(DEVICE_COOKIE), user["email"]) is None:
+        response.set_cookie(DEVICE_COOKIE, device_cookie_for(user["email"]), max_age=DEVICE_COOKIE_DAYS * 24 * 3600,
+                            httponly=True, samesite="lax", secure=secure, path="/")
     return response
 
 
@@ -64,7 +77,7 @@ async def signup(request: Request[Any, Any, Any], data: Form) -> Any:
         errors = {rename.get(k, k.removeprefix("organisation.")): v for k, v in errors_by_field(exc).items()}
         form["password"] = ""
         return page(request, "accounts/signup.html", status_code=exc.status, form=form, errors=errors)
-    return await _signed_in_redirect(request, uuid.UUID(result.user.id), "/account", _("Welcome! Your account is ready."))
+    return page(request, "accounts/check_email.html", email=result.email, message=_(services.CHECK_YOUR_MAIL))
 
 
 def _current_locale() -> str:
@@ -98,11 +111,11 @@ async def signin(request: Request[Any, Any, Any], data: Form) -> Any:
     email, password = form_text(data, "email", 254), form_text(data, "password", 512)
     target = safe_next(form_text(data, "next", 500), "")
     try:
-        user = await services.authenticate(email, password, client_ip(request))
+        user = await check_password(email, password, client_ip(request), request.cookies.get(DEVICE_COOKIE))
     except DomainError as exc:
         return page(request, "accounts/signin.html", status_code=exc.status, headers=exc.headers,
-                    form={"email": email, "next": target}, errors={"_form": _(exc.detail)})
-    return await _signed_in_redirect(request, user["id"], target or await landing_path(user["id"]))
+                    form={"email": email, "next": target}, errors={"_form": _(exc.detail)}, throttled=exc.status == 429)
+    return await signed_in_redirect(request, user, target or await landing_path(user["id"]))
 
 
 @post("/signout", opt=allow(PUBLIC), include_in_schema=False)
@@ -116,27 +129,30 @@ async def signout(request: Request[Any, Any, Any]) -> Redirect:
 
 
 @get("/invitations/{token:str}", opt=allow(PUBLIC), include_in_schema=False)
-async def invitation_form(request: Request[Any, Any, Any], token: str) -> Template:
+async def invitation_form(request: Request[Any, Any, Any], token: str, proof: str = "") -> Template:
+    proof = proof[:64]
     try:
         invitation = await services.find_invitation(token)
     except DomainError as exc:
         return page(request, "accounts/invitation.html", status_code=exc.status, invitation=None, problem=_(exc.detail), token=token)
-    return page(request, "accounts/invitation.html", invitation=invitation, problem=None, token=token)
+    return page(request, "accounts/invitation.html", invitation=invitation, problem=None, token=token, proof=proof)
 
 
 @post("/invitations/{token:str}", opt=allow(PUBLIC), include_in_schema=False)
 async def invitation_accept(request: Request[Any, Any, Any], token: str, data: Form) -> Any:
-    name, password = form_text(data, "name", 200), form_text(data, "password", 512)
+    name, password, proof = form_text(data, "name", 200), form_text(data, "password", 512), form_text(data, "proof", 64)
     try:
         invitation = await services.find_invitation(token)
     except DomainError as exc:
         return page(request, "accounts/invitation.html", status_code=exc.status, invitation=None, problem=_(exc.detail), token=token)
     try:
-        user = await services.accept_invitation(token, schemas.AcceptInvitationIn(name=name or "-", password=password))
+        user = await services.accept_invitation(token, schemas.AcceptInvitationIn(name=name or "-", password=password),
+                                                client_ip(request), proof)
     except DomainError as exc:
-        return page(request, "accounts/invitation.html", status_code=exc.status, invitation=invitation, problem=None, token=token,
-                    form={"name": name}, errors=errors_by_field(exc))
-    return await _signed_in_redirect(request, uuid.UUID(user.id), "/account", _("Invitation accepted. Welcome!"))
+        return page(request, "accounts/invitation.html", status_code=exc.status, headers=exc.headers, invitation=invitation,
+                    problem=None, token=token, proof=proof, form={"name": name}, errors=errors_by_field(exc))
+    notice = _("Invitation accepted. Welcome!") if user.email_verified else _(CONFIRM_SENT)
+    return await signed_in_redirect(request, {"id": uuid.UUID(user.id), "email": user.email}, "/account", notice)
 
 
 @get("/account", opt=allow(SIGNED_IN), include_in_schema=False)

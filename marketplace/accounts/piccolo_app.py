@@ -18,6 +18,7 @@ APP_CONFIG = AppConfig(
         tables.Invitation,
         tables.PortfolioLink,
         tables.LoginAttempt,
+        tables.EmailLink,
     ],
     migration_dependencies=[],
     commands=[],

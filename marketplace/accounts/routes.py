@@ -1,4 +1,4 @@
-from marketplace.accounts import pages
+from marketplace.accounts import link_pages, pages
 from marketplace.accounts.controllers import AuthController, OrganisationController
 
 ROUTES = [
@@ -20,4 +20,9 @@ ROUTES = [
     pages.notifications_read,
     pages.admin_organisations,
     pages.admin_create_public_body,
+    link_pages.email_request_form,
+    link_pages.email_request,
+    link_pages.link_form,
+    link_pages.link_use,
+    link_pages.resend_confirmation,
 ]

@@ -59,6 +59,21 @@ class InvitationIn(Strict):
 class AcceptInvitationIn(Strict):
     name: Name
     password: Password
+    proof: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    """From the link in the invitation e-mail (`?proof=`): confirms the address at once."""
+
+
+class LinkTokenIn(Strict):
+    token: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class EmailIn(Strict):
+    email: Email
+
+
+class PasswordResetIn(Strict):
+    token: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    password: Password
 
 
 class PortfolioIn(Strict):
@@ -81,6 +96,7 @@ class UserOut(msgspec.Struct):
     name: str
     locale: str
     is_platform_admin: bool
+    email_verified: bool = True
 
 
 class MembershipOut(msgspec.Struct):
@@ -97,6 +113,18 @@ class MeOut(msgspec.Struct):
 class RegisterOut(msgspec.Struct):
     user: UserOut
     organisation: OrganisationOut
+
+
+class RegistrationPendingOut(msgspec.Struct):
+    """The same answer whether or not the address has an account: the rest happens by e-mail."""
+
+    email: str
+    detail: str
+    status: str = "pending_confirmation"
+
+
+class AcceptedOut(msgspec.Struct):
+    detail: str
 
 
 class TokenOut(msgspec.Struct):

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 import uuid
 from datetime import timedelta
 from typing import Any
 
-from marketplace.accounts import schemas
+from marketplace.accounts import email_links, schemas
+from marketplace.accounts.signin import check_password
 from marketplace.accounts.tables import (
     ApiToken,
     Invitation,
-    LoginAttempt,
     Membership,
     Organisation,
     PortfolioLink,
@@ -20,7 +21,7 @@ from marketplace.accounts.tables import (
     WebSession,
 )
 from marketplace.core.auth import BUYER_ROLES, Principal
-from marketplace.core.clock import now, rfc3339
+from marketplace.core.clock import as_utc, now, rfc3339
 from marketplace.core.db import is_integrity_error, transaction
 from marketplace.core.errors import (
     Conflict,
@@ -38,8 +39,8 @@ from marketplace.core.security import (
     hash_token,
     new_token,
     password_problems,
-    verify_dummy,
-    verify_password,
+    same,
+    sign,
 )
 from marketplace.mail.services import enqueue_mail, tell_members
 from marketplace.settings import get_settings
@@ -48,13 +49,13 @@ from marketplace.transparency.audit import record
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 INVITATION_DAYS = 14
 SESSION_DAYS = 14
-LOGIN_WINDOW = timedelta(minutes=15)
 ROLE_FOR_KIND = {"company": "company_member", "incubator": "incubator_member"}
 ROLES_FOR_KIND = {
     "public_body": set(BUYER_ROLES),
     "company": {"company_member"},
     "incubator": {"incubator_member"},
 }
+CHECK_YOUR_MAIL = "We sent a link to this address. Open it within 24 hours to finish creating your account."
 
 
 def normalise_email(email: str, field: str = "email") -> str:
@@ -62,6 +63,24 @@ def normalise_email(email: str, field: str = "email") -> str:
     if not EMAIL_RE.match(value):
         raise invalid(field, "is not a valid e-mail address")
     return value
+
+
+def name_problem(value: str) -> str | None:
+    """Why a person's or organisation's name is refused, or None. Control and invisible formatting
+    characters (new lines, right-to-left overrides, zero-width spaces) never belong in a name that
+    e-mails, PDFs and pages repeat to other people."""
+    if not value.strip():
+        return "is required"
+    if any(unicodedata.category(c)[0] == "C" or c in "\u2028\u2029" for c in value):
+        return "must not contain control or invisible formatting characters"
+    return None
+
+
+def check_name(value: str, field: str) -> str:
+    problem = name_problem(value)
+    if problem:
+        raise invalid(field, problem)
+    return value.strip()
 
 
 def parse_id(value: Any, what: str) -> uuid.UUID:
@@ -82,14 +101,8 @@ def organisation_out(row: dict) -> schemas.OrganisationOut:
 def user_out(row: dict) -> schemas.UserOut:
     return schemas.UserOut(
         id=str(row["id"]), email=row["email"], name=row["name"], locale=row["locale"],
-        is_platform_admin=row["is_platform_admin"],
+        is_platform_admin=row["is_platform_admin"], email_verified=row.get("email_verified_at") is not None,
     )
-
-
-def _check_password(password: str, email: str, name: str, field: str = "password") -> None:
-    problem = password_problems(password, email, name)
-    if problem:
-        raise invalid(field, problem)
 
 
 def _check_enterprise_number(value: str | None, country: str) -> str | None:
@@ -106,79 +119,64 @@ def _check_enterprise_number(value: str | None, country: str) -> str | None:
     return value.strip()
 
 
-async def register(data: schemas.RegisterIn) -> schemas.RegisterOut:
-    """A founder or incubator signs up: a new organisation, a user, and their membership."""
+async def register(data: schemas.RegisterIn) -> schemas.RegistrationPendingOut:
+    """A founder or incubator signs up. Nothing is created until the address is confirmed: a link
+    goes to it, and the same answer comes back whether or not the address has an account (its owner
+    is told by e-mail instead), so registration reveals nothing and nobody can take an address."""
     email = normalise_email(data.email)
-    errors: list[FieldError] = []
-    if not data.name.strip():
-        errors.append(FieldError("name", "is required"))
-    if not data.organisation.name.strip():
-        errors.append(FieldError("organisation.name", "is required"))
-    problem = password_problems(data.password, email, data.name)
-    if problem:
-        errors.append(FieldError("password", problem))
+    errors = [FieldError(field, problem) for field, problem in (
+        ("name", name_problem(data.name)),
+        ("organisation.name", name_problem(data.organisation.name)),
+        ("password", password_problems(data.password, email, data.name)),
+    ) if problem]
     if errors:
         raise Invalid(errors)
-    enterprise_number = _check_enterprise_number(data.organisation.enterprise_number, data.organisation.country)
-    password_hash = hash_password(data.password)
+    org = data.organisation
+    pending = {
+        "name": data.name.strip(), "locale": data.locale,
+        "password_hash": await hash_password(data.password),  # for known addresses too: both answers take as long
+        "organisation": {"kind": org.kind, "name": org.name.strip(), "country": org.country, "size": org.size,
+                         "enterprise_number": _check_enterprise_number(org.enterprise_number, org.country),
+                         "website": org.website},
+    }
+    async with transaction():
+        existing = await User.select().where(User.email == email).first()
+        if existing is not None:
+            await email_links.tell_owner_of_registration_attempt(existing)
+        else:
+            await email_links.send_registration_link(email, data.locale, pending)
+    return schemas.RegistrationPendingOut(email=email, detail=CHECK_YOUR_MAIL)
+
+
+async def create_founder(email: str, pending: dict) -> tuple[dict, dict]:
+    """The confirmed registration: organisation, user (address verified) and membership; in the caller's transaction."""
+    o = pending["organisation"]
+    org = Organisation(kind=o["kind"], name=o["name"], country=o["country"], enterprise_number=o["enterprise_number"],
+                       size=o["size"], website=o["website"])
+    await org.save()
+    user = User(email=email, name=pending["name"], password_hash=pending["password_hash"], locale=pending["locale"],
+                email_verified_at=now())
+    await user.save()
+    await Membership.insert(Membership(user=user.id, organisation=org.id, role=ROLE_FOR_KIND[o["kind"]]))
+    await record(user.id, "account.registered", "organisation", org.id, {"user": str(user.id), "kind": o["kind"]},
+                 after={"role": ROLE_FOR_KIND[o["kind"]]})
+    await enqueue_mail(email, "welcome", locale=user.locale, name=user.name, organisation=org.name)
+    return user.to_dict(), org.to_dict()
+
+
+async def confirm_registration(token: str) -> schemas.RegisterOut:
+    """The link of a registration was opened: the account and its organisation now exist."""
     try:
-        async with transaction():
-            if await User.exists().where(User.email == email):
-                raise Conflict("An account with this e-mail address already exists.", [FieldError("email", "is already registered")])
-            org = Organisation(
-                kind=data.organisation.kind, name=data.organisation.name.strip(), country=data.organisation.country,
-                enterprise_number=enterprise_number, size=data.organisation.size, website=data.organisation.website,
-            )
-            await org.save()
-            user = User(email=email, name=data.name.strip(), password_hash=password_hash, locale=data.locale)
-            await user.save()
-            await Membership.insert(Membership(user=user.id, organisation=org.id, role=ROLE_FOR_KIND[data.organisation.kind]))
-            await record(user.id, "account.registered", "organisation", org.id, {"user": str(user.id), "kind": data.organisation.kind},
-                         after={"role": ROLE_FOR_KIND[data.organisation.kind]})
-            await enqueue_mail(email, "welcome", locale=data.locale, name=user.name, organisation=org.name)
+        user, org = await email_links.use_registration_link(token)
     except Exception as exc:
-        if is_integrity_error(exc):
-            raise Conflict("An account with this e-mail address already exists.", [FieldError("email", "is already registered")]) from None
+        if is_integrity_error(exc):  # the same address confirmed twice at once
+            raise Conflict("This address already has an account. Sign in instead.") from None
         raise
-    return schemas.RegisterOut(user=user_out(user.to_dict()), organisation=organisation_out(org.to_dict()))
-
-
-async def check_login_allowed(email: str, ip: str) -> None:
-    settings = get_settings()
-    since = now() - LOGIN_WINDOW
-    by_email = await LoginAttempt.count().where(
-        (LoginAttempt.email == email) & (LoginAttempt.succeeded == False) & (LoginAttempt.at > since)  # noqa: E712
-    )
-    by_ip = await LoginAttempt.count().where(
-        (LoginAttempt.ip_address == ip) & (LoginAttempt.succeeded == False) & (LoginAttempt.at > since)  # noqa: E712
-    )
-    if by_email >= settings.login_max_failures or by_ip >= settings.login_max_failures * 4:
-        raise TooManyRequests("Too many failed sign-in attempts. Wait 15 minutes and try again.", retry_after=900)
-
-
-async def authenticate(email: str, password: str, ip: str) -> dict:
-    """Check a password, rate-limited per e-mail and per IP address. Returns the user row."""
-    try:
-        email = normalise_email(email)
-    except Invalid:
-        raise NotAuthenticated("Wrong e-mail address or password.") from None
-    await check_login_allowed(email, ip)
-    user = await User.select().where((User.email == email) & (User.active == True)).first()  # noqa: E712
-    if user is None:
-        verify_dummy(password)
-        ok = False
-    else:
-        ok = verify_password(user["password_hash"], password)
-    await LoginAttempt.insert(LoginAttempt(email=email, ip_address=ip, succeeded=ok))
-    await record(user["id"] if ok else "anonymous", "signin.succeeded" if ok else "signin.failed", "user",
-                 user["id"] if user else "unknown", {"email_sha256": hashlib.sha256(email.encode()).hexdigest()}, ip=ip)
-    if not ok:
-        raise NotAuthenticated("Wrong e-mail address or password.")
-    return user
+    return schemas.RegisterOut(user=user_out(user), organisation=organisation_out(org))
 
 
 async def issue_token(data: schemas.TokenIn, ip: str) -> schemas.TokenOut:
-    user = await authenticate(data.email, data.password, ip)
+    user = await check_password(data.email, data.password, ip)
     token = new_token()
     await ApiToken.insert(ApiToken(user=user["id"], token_hash=hash_token(token), name=data.name or "API token"))
     return schemas.TokenOut(token=token)
@@ -215,7 +213,7 @@ def me(principal: Principal) -> schemas.MeOut:
     roles = sorted({r.role for r in principal.roles} | ({"platform_admin"} if principal.is_platform_admin else set()))
     return schemas.MeOut(
         user=schemas.UserOut(id=principal.user_id, email=principal.email, name=principal.name, locale=principal.locale,
-                             is_platform_admin=principal.is_platform_admin),
+                             is_platform_admin=principal.is_platform_admin, email_verified=principal.email_verified),
         memberships=memberships,
         roles=roles,
     )
@@ -240,9 +238,7 @@ async def create_public_body(data: schemas.PublicBodyIn) -> schemas.Organisation
         if data.budget_ceiling.get("currency", "EUR") != "EUR":
             raise invalid("budget_ceiling.currency", "must be EUR")
         ceiling = amount
-    if not data.name.strip():
-        raise invalid("name", "is required")
-    org = Organisation(kind="public_body", name=data.name.strip(), country=data.country,
+    org = Organisation(kind="public_body", name=check_name(data.name, "name"), country=data.country,
                        enterprise_number=data.enterprise_number, website=data.website, budget_ceiling_cents=ceiling)
     async with transaction():
         await org.save()
@@ -258,8 +254,15 @@ async def get_organisation(org_id: Any) -> dict:
     return row
 
 
+def invitation_proof(token: str) -> str:
+    """What only the invitation e-mail carries (the API hands the token to the inviter too): opening
+    the mailed link shows the invited person reads that address."""
+    return sign(get_settings().secret_key, "invitation-mail", token)[:32]
+
+
 async def invite(principal: Principal, org_id: Any, data: schemas.InvitationIn) -> schemas.InvitationOut:
-    """Invite someone to join an organisation with a role; the token is e-mailed to them."""
+    """Invite someone to join an organisation with a role; the token is e-mailed to them.
+    An organisation sends at most `MARKETPLACE_INVITATIONS_PER_DAY` in 24 hours (platform admins excepted)."""
     org = await get_organisation(org_id)
     oid = str(org["id"])
     if org["kind"] == "public_body":
@@ -272,17 +275,35 @@ async def invite(principal: Principal, org_id: Any, data: schemas.InvitationIn) 
         raise invalid("role", f"is not a role of a {org['kind'].replace('_', ' ')}: choose one of {', '.join(sorted(ROLES_FOR_KIND[org['kind']]))}")
     email = normalise_email(data.email)
     token = new_token()
-    expires = now() + timedelta(days=INVITATION_DAYS)
-    async with transaction():
-        invitation = Invitation(organisation=org["id"], email=email, role=data.role, token_hash=hash_token(token),
-                                invited_by=uuid.UUID(principal.user_id), expires_at=expires)
-        await invitation.save()
+    moment = now()
+    expires = moment + timedelta(days=INVITATION_DAYS)
+    invitation = Invitation(organisation=org["id"], email=email, role=data.role, token_hash=hash_token(token),
+                            invited_by=uuid.UUID(principal.user_id), created_at=moment, expires_at=expires)
+    await invitation.save()  # written before counting, so concurrent invitations cannot all slip under the limit
+    if not principal.is_platform_admin:
+        await _within_daily_invitations(org["id"], invitation.id, moment)
+    try:
         await record(principal, "invitation.sent", "organisation", org["id"], {"invitation": str(invitation.id), "role": data.role,
                      "email_sha256": hashlib.sha256(email.encode()).hexdigest()})
         await enqueue_mail(email, "invitation", locale=principal.locale, organisation=org["name"], role=data.role,
-                           inviter=principal.name, token=token, expires_at=expires)
+                           inviter=principal.name, token=token, proof=invitation_proof(token), expires_at=expires)
+    except BaseException:
+        await Invitation.delete().where(Invitation.id == invitation.id)
+        raise
     return schemas.InvitationOut(id=str(invitation.id), token=token, email=email, role=data.role, organisation_id=oid,
                                  expires_at=rfc3339(expires) or "")
+
+
+async def _within_daily_invitations(org_id: Any, invitation_id: Any, moment: Any) -> None:
+    rows = await Invitation.select(Invitation.created_at).where(
+        (Invitation.organisation == org_id) & (Invitation.created_at >= moment - timedelta(days=1))
+    ).order_by(Invitation.created_at)
+    limit = get_settings().invitations_per_day
+    if len(rows) > limit:
+        await Invitation.delete().where(Invitation.id == invitation_id)
+        oldest = rows[len(rows) - limit - 1]["created_at"]
+        wait = max(60, int((as_utc(oldest) + timedelta(days=1) - moment).total_seconds()))
+        raise TooManyRequests("This organisation has sent as many invitations as it may in a day. Try again tomorrow.", retry_after=wait)
 
 
 async def find_invitation(token: str) -> dict:
@@ -300,9 +321,26 @@ async def find_invitation(token: str) -> dict:
     return row
 
 
-async def accept_invitation(token: str, data: schemas.AcceptInvitationIn) -> schemas.UserOut:
-    """Accept an invitation: a new account (or a new role for an existing one, checked by its password)."""
+async def accept_invitation(token: str, data: schemas.AcceptInvitationIn, ip: str, proof: str = "") -> schemas.UserOut:
+    """Accept an invitation: a new account, or a new role for an existing one (checked by its password,
+    through the sign-in throttle). The role counts once the address is confirmed: at once when the
+    mailed link was opened (`proof`), otherwise after a confirmation link we mail."""
     invitation = await find_invitation(token)
+    email = invitation["email"]
+    mailbox = bool(proof) and same(proof, invitation_proof(token))
+    existing = await User.select().where(User.email == email).first()
+    if existing is not None:
+        try:
+            await check_password(email, data.password, ip)
+        except NotAuthenticated:
+            raise invalid("password", "is not the password of the existing account for this e-mail address") from None
+        password_hash = None
+    else:
+        name = check_name(data.name, "name")
+        problem = password_problems(data.password, email, name)
+        if problem:
+            raise invalid("password", problem)
+        password_hash = await hash_password(data.password)
     async with transaction():
         # Claim the invitation first, so that two concurrent accepts cannot both succeed.
         claimed = await Invitation.update({Invitation.accepted_at: now()}).where(
@@ -310,18 +348,15 @@ async def accept_invitation(token: str, data: schemas.AcceptInvitationIn) -> sch
         ).returning(Invitation.id)
         if not claimed:
             raise Conflict("This invitation has already been used. Sign in instead.")
-        existing = await User.select().where(User.email == invitation["email"]).first()
-        if existing is not None:
-            if not verify_password(existing["password_hash"], data.password):
-                raise invalid("password", "is not the password of the existing account for this e-mail address")
-            user = existing
-        else:
-            if not data.name.strip():
-                raise invalid("name", "is required")
-            _check_password(data.password, invitation["email"], data.name)
-            new_user = User(email=invitation["email"], name=data.name.strip(), password_hash=hash_password(data.password))
+        if existing is None:
+            new_user = User(email=email, name=name, password_hash=password_hash, email_verified_at=now() if mailbox else None)
             await new_user.save()
             user = new_user.to_dict()
+        else:
+            user = existing
+            if mailbox and user["email_verified_at"] is None:
+                await User.update({User.email_verified_at: now()}).where(User.id == user["id"])
+                user["email_verified_at"] = now()
         already = await Membership.exists().where(
             (Membership.user == user["id"]) & (Membership.organisation == invitation["organisation"]) & (Membership.role == invitation["role"])
         )
@@ -330,7 +365,21 @@ async def accept_invitation(token: str, data: schemas.AcceptInvitationIn) -> sch
             await record(user["id"], "role.granted", "organisation", invitation["organisation"], {"user": str(user["id"]),
                          "invitation": str(invitation["id"])}, after={"role": invitation["role"]})
         await Invitation.update({Invitation.accepted_by: user["id"]}).where(Invitation.id == invitation["id"])
+        if user["email_verified_at"] is None:
+            await email_links.send_confirmation_link(user)
     return user_out(user)
+
+
+async def reset_password(token: str, password: str) -> dict:
+    """Set a new password with a mailed reset link; ends every session and API token. Returns the user row."""
+    link = await email_links.find_link(token)
+    user = await User.select().where(User.id == link["user"]).first() if link["user"] else None
+    if user is None or link["purpose"] != email_links.Purpose.reset_password:
+        raise NotFound("link")
+    problem = password_problems(password, user["email"], user["name"])
+    if problem:
+        raise invalid("password", problem)
+    return await email_links.use_password_reset_link(token, await hash_password(password))
 
 
 def _link_out(row: dict) -> schemas.PortfolioLinkOut:
@@ -421,21 +470,33 @@ async def consenting_companies(incubator_ids: list[str]) -> list[str]:
     return [str(r["company"]) for r in rows]
 
 
-async def create_admin(email: str, name: str, password: str) -> str:
-    """The first platform admin, from the command line. Returns the user id."""
+async def create_admin(email: str, name: str, password: str | None, promote: bool = False) -> str:
+    """A platform admin, from the command line. A new account needs `password`; an existing one is
+    only made admin when `promote` says so, and its password never changes here. Returns the user id."""
     email = normalise_email(email)
-    _check_password(password, email, name)
-    async with transaction():
-        existing = await User.select().where(User.email == email).first()
-        if existing:
-            await User.update({User.is_platform_admin: True, User.password_hash: hash_password(password)}).where(User.id == existing["id"])
-            await record("command line", "admin.granted", "user", existing["id"], {"password_reset": True},
+    existing = await User.select().where(User.email == email).first()
+    if existing is not None:
+        if not promote:
+            raise Conflict("An account with this address exists. Add --promote to make it a platform admin "
+                           "(its password stays as it is).")
+        async with transaction():
+            await User.update({User.is_platform_admin: True, User.email_verified_at: existing["email_verified_at"] or now()}).where(
+                User.id == existing["id"])
+            await record("command line", "admin.granted", "user", existing["id"], {"password_reset": False},
                          before={"is_platform_admin": existing["is_platform_admin"]}, after={"is_platform_admin": True})
-            return str(existing["id"])
-        user = User(email=email, name=name, password_hash=hash_password(password), is_platform_admin=True)
+        return str(existing["id"])
+    if promote:
+        raise invalid("email", "has no account to promote: leave out --promote to create one")
+    name = check_name(name, "name")
+    problem = password_problems(password or "", email, name)
+    if problem:
+        raise invalid("password", problem)
+    user = User(email=email, name=name, password_hash=await hash_password(password or ""), is_platform_admin=True,
+                email_verified_at=now())  # the operator at the server's console vouches for the address
+    async with transaction():
         await user.save()
         await record("command line", "admin.granted", "user", user.id, after={"is_platform_admin": True})
-        return str(user.id)
+    return str(user.id)
 
 
 async def find_companies(query: str, limit: int = 10) -> list[dict]:

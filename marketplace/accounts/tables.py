@@ -50,6 +50,8 @@ class User(Table, tablename="app_user"):
     locale = Varchar(length=5, default="en")
     active = Boolean(default=True)
     created_at = Timestamptz(default=TimestamptzNow())
+    email_verified_at = Timestamptz(null=True, default=None)
+    """When the owner proved they read this address (a link we mailed it); until then no role counts."""
 
 
 class Membership(Table):
@@ -118,8 +120,33 @@ class PortfolioLink(Table):
 
 
 class LoginAttempt(Table):
+    """One sign-in attempt, recorded before the password is checked (see `accounts.signin`)."""
+
     id = UUID(primary_key=True)
     email = Varchar(length=254, index=True)
     ip_address = Varchar(length=64, index=True)
+    device = Varchar(length=64, default="")  # the known browser it came from ("" = an unknown one)
     succeeded = Boolean(default=False)
+    throttled = Boolean(default=False)  # refused before any password check; not a failure
     at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+class EmailLink(Table):
+    """A single-use link mailed to an address: finish a registration, confirm an address,
+    sign in without a password, or choose a new password. Only an HMAC of the token is stored."""
+
+    class Purpose(str, Enum):
+        register = "register"
+        verify_email = "verify_email"
+        sign_in = "sign_in"
+        reset_password = "reset_password"
+
+    id = UUID(primary_key=True)
+    purpose = Varchar(length=20, choices=Purpose)
+    email = Varchar(length=254, index=True)
+    user = ForeignKey(references=User, null=True, index=True)
+    token_hash = Varchar(length=64, unique=True)
+    payload = Text(default="")  # a pending registration (JSON), nothing else
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)

@@ -46,6 +46,7 @@ class Principal:
     roles: list[Role] = field(default_factory=list)
     via: str = "token"  # "token" or "session"
     unread_notifications: int = 0  # pages only: the count in the header
+    email_verified: bool = True  # False: signed in, but no role counts until the address is confirmed
 
     def has_role(self, *roles: str, organisation_id: str | None = None) -> bool:
         if "platform_admin" in roles and self.is_platform_admin:
@@ -68,18 +69,21 @@ async def load_principal(user_id: Any, via: str) -> Principal | None:
     user = await User.select().where((User.id == user_id) & (User.active == True)).first()  # noqa: E712
     if user is None:
         return None
+    verified = user["email_verified_at"] is not None
+    # Until its owner shows they read the address, an account acts for nobody (no squatting an official's address).
     memberships = await Membership.select(
         Membership.organisation.id,
         Membership.organisation.kind,
         Membership.organisation.name,
         Membership.role,
-    ).where(Membership.user == user_id)
+    ).where(Membership.user == user_id) if verified else []
     return Principal(
         user_id=str(user["id"]),
         email=user["email"],
         name=user["name"],
         locale=user["locale"],
-        is_platform_admin=user["is_platform_admin"],
+        is_platform_admin=user["is_platform_admin"] and verified,
+        email_verified=verified,
         roles=[
             Role(str(m["organisation.id"]), m["organisation.kind"], m["organisation.name"], m["role"])
             for m in memberships

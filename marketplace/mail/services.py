@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
+from functools import lru_cache
 from urllib.parse import parse_qs, unquote, urlparse
 
 import aiosmtplib
@@ -110,10 +111,7 @@ def build_email(message: dict, sender: str) -> EmailMessage:
     return email
 
 
-async def _send(message: dict, target: SmtpTarget | None) -> None:
-    if target is None:
-        log.info("mail (no SMTP_URL set) to=%s subject=%s\n%s", message["to_address"], message["subject"], message["body_text"])
-        return
+async def _send(message: dict, target: SmtpTarget) -> None:
     await aiosmtplib.send(
         build_email(message, get_settings().mail_from),
         hostname=target.host,
@@ -126,6 +124,11 @@ async def _send(message: dict, target: SmtpTarget | None) -> None:
     )
 
 
+@lru_cache(maxsize=1)
+def _say_mail_stays_in_outbox() -> None:
+    log.warning("SMTP_URL is not set: e-mail stays pending in the outbox (table outbox_message) until it is")
+
+
 async def deliver_due_mail(limit: int = 50) -> int:
     """Send what is due, oldest first; returns how many were sent.
 
@@ -134,7 +137,12 @@ async def deliver_due_mail(limit: int = 50) -> int:
     reason, which platform admins see on /admin/mail and can send again.
     """
     settings = get_settings()
-    target = parse_smtp_url(settings.smtp_url) if settings.smtp_url else None
+    if not settings.smtp_url:
+        # Nowhere to send: the mail stays pending in the outbox, and nothing of it is logged
+        # (bodies carry invitation, sign-in and reset links).
+        _say_mail_stays_in_outbox()
+        return 0
+    target = parse_smtp_url(settings.smtp_url)
 
     async def attempt(message: dict) -> bool:
         await _send(message, target)

@@ -2,6 +2,7 @@
 
 from marketplace.accounts.tables import Membership, Organisation, User
 from tests.browser.conftest import assert_accessible, sign_in
+from tests.factories import mailed_link
 
 
 async def test_a_company_signs_up_through_the_pages_and_lands_on_its_account(page):
@@ -18,7 +19,12 @@ async def test_a_company_signs_up_through_the_pages_and_lands_on_its_account(pag
     await page.get_by_label("Country (two-letter code)").fill("BE")
     await page.get_by_label("Size (optional)").select_option("micro")
     await page.get_by_role("button", name="Create account").click()
+    await page.get_by_role("heading", name="Check your e-mail").wait_for()
+    await assert_accessible(page)
+    assert await User.count() == 0  # nothing exists until the address is confirmed
 
+    await page.goto(f"/links/{await mailed_link('lena@triagevoice.be', 'confirm_registration')}")
+    await page.get_by_role("button", name="Create my account").click()
     await page.wait_for_url("**/account**")
     assert await page.get_by_role("heading", level=1).count() == 1
     assert "TriageVoice" in await page.locator("main").inner_text()
