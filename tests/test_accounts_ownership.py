@@ -240,3 +240,15 @@ async def test_registration_links_work_once_and_expire_after_a_day(client):
     twice = await asyncio.gather(*(client.post("/api/v1/auth/register/confirm", json={"token": token}) for _ in range(2)))
     assert sorted(r.status_code for r in twice) == [201, 409]
     assert await User.count() == 1 and await Membership.count() == 1
+
+
+async def test_the_worker_forgets_old_attempts_and_links(client):
+    from marketplace.accounts.jobs import forget_stale_sign_in_records
+    from marketplace.accounts.tables import EmailLink, LoginAttempt
+
+    await client.post("/api/v1/auth/register", json=REGISTRATION)
+    await client.post("/api/v1/auth/tokens", json={"email": "someone@example.be", "password": "a wrong password"})
+    assert await forget_stale_sign_in_records() == 0
+    with time_machine.travel(now() + timedelta(days=3)):
+        assert await forget_stale_sign_in_records() == 2
+    assert await EmailLink.count() == 0 and await LoginAttempt.count() == 0
