@@ -58,13 +58,12 @@ async def find_link(token: str) -> dict:
     """The unused, unexpired link for `token` (404 when unknown, 409 when used or expired)."""
     if not token or len(token) > 200:
         raise NotFound("link")
-    for purpose in Purpose:
-        row = await EmailLink.select().where(EmailLink.token_hash == _token_hash(purpose.value, token)).first()
-        if row is not None:
-            if row["used_at"] is not None or as_utc(row["expires_at"]) <= now():
-                raise Conflict(USED)
-            return row
-    raise NotFound("link")
+    row = await EmailLink.select().where(EmailLink.token_hash.is_in([_token_hash(p.value, token) for p in Purpose])).first()
+    if row is None:
+        raise NotFound("link")
+    if row["used_at"] is not None or as_utc(row["expires_at"]) <= now():
+        raise Conflict(USED)
+    return row
 
 
 async def _use(token: str, purpose: Purpose) -> dict:
