@@ -15,7 +15,7 @@ from tests.factories import PASSWORD, make_user
 JOURNEYS = {
     "test_accounts_api:test_admin_creates_a_public_body_and_invites_its_staff": {
         "admin.public_body_created", "invitation.sent", "role.granted"},
-    "test_accounts_api:test_founder_registers_a_company_and_gets_a_token": {"account.registered", "signin.succeeded"},
+    "test_accounts_api:test_founder_registers_a_company_confirms_her_address_and_gets_a_token": {"account.registered", "signin.succeeded"},
     "test_accounts_api:test_incubator_portfolio_needs_the_companys_consent": {"portfolio.requested", "portfolio.decided"},
     "test_challenges_approval:test_civil_servant_requests_approval_and_officers_are_told": {"challenge.approval_requested"},
     "test_challenges_dialogue:test_company_asks_buyer_answers_and_everyone_reads_without_the_askers_name": {
