@@ -30,8 +30,9 @@ SITE_WORDS = ("marketplace", "innovation", "procurement", "password", "wachtwoor
 
 
 def running_tests() -> bool:
-    """True inside a pytest run: the only place where cheaper password hashing is allowed."""
-    return "pytest" in sys.modules
+    """True inside a pytest run, or a command a test started (pytest sets PYTEST_CURRENT_TEST while a
+    test runs): the only places where cheaper password hashing is allowed."""
+    return "pytest" in sys.modules or "PYTEST_CURRENT_TEST" in os.environ
 
 
 def fast_hash_requested(environ: dict[str, str] | None = None) -> bool:
