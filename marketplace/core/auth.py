@@ -43,10 +43,10 @@ class Principal:
     name: str
     locale: str
     is_platform_admin: bool
+    email_verified: bool = True  # False: signed in, but no role counts until the address is confirmed
     roles: list[Role] = field(default_factory=list)
     via: str = "token"  # "token" or "session"
     unread_notifications: int = 0  # pages only: the count in the header
-    email_verified: bool = True  # False: signed in, but no role counts until the address is confirmed
 
     def has_role(self, *roles: str, organisation_id: str | None = None) -> bool:
         if "platform_admin" in roles and self.is_platform_admin:
