@@ -13,11 +13,18 @@ SKIPPED_DIRS = {"piccolo_migrations", "sandbox", "core", "transparency", "mail",
 WRITES = {"update", "insert", "delete", "save"}
 
 NOT_STATE_CHANGES = {
-    # sessions and tokens: the sign-in itself is audited in accounts.services.authenticate
+    # sessions and tokens: the sign-in itself is audited in accounts.signin.check_password (or the link's use)
     "accounts/services.py:issue_token": "an API token after an audited sign-in",
     "accounts/services.py:revoke_token": "a person signs their own token out",
     "accounts/services.py:open_session": "a web session after an audited sign-in",
     "accounts/services.py:close_session": "signing out",
+    # mailed links: asking is not a change; what a link does when used is recorded by its caller
+    "accounts/email_links.py:_new_link": "a link mailed to an address (its use is audited)",
+    "accounts/email_links.py:_use": "marks a link used; the caller records what it did",
+    "accounts/email_links.py:_mark_verified": "called by the audited link uses",
+    "accounts/email_links.py:use_registration_link": "erases the pending password hash; create_founder records account.registered",
+    "accounts/jobs.py:forget_stale_sign_in_records": "housekeeping: expired sign-in attempts and links",
+    "accounts/services.py:_within_daily_invitations": "removes the invitation it refused; invite records what was sent",
     # a person's own alert preferences and what they are told
     "challenges/matchmaking.py:tell_subscribers": "notifications",
     "challenges/matchmaking.py:send_match_digests": "notifications",

@@ -22,6 +22,7 @@ from marketplace.core.errors import Conflict, NotFound
 from marketplace.core.security import new_token, sign
 from marketplace.mail.services import enqueue_mail
 from marketplace.settings import get_settings
+from marketplace.transparency.audit import record
 
 Purpose = EmailLink.Purpose
 LIFETIME = {
@@ -166,6 +167,7 @@ async def use_confirmation_link(token: str) -> dict:
     async with transaction():
         user = await _user_of(await _use(token, Purpose.verify_email))
         await _mark_verified(user["id"])
+        await record(user["id"], "account.email_confirmed", "user", user["id"])
     return user
 
 
@@ -174,6 +176,7 @@ async def use_sign_in_link(token: str) -> dict:
     async with transaction():
         user = await _user_of(await _use(token, Purpose.sign_in))
         await _mark_verified(user["id"])
+        await record(user["id"], "signin.by_link", "user", user["id"])
     return user
 
 
@@ -187,6 +190,7 @@ async def use_password_reset_link(token: str, password_hash: str) -> dict:
         await WebSession.delete().where(WebSession.user == user["id"])
         await ApiToken.update({ApiToken.revoked_at: moment}).where((ApiToken.user == user["id"]) & ApiToken.revoked_at.is_null())
         await EmailLink.update({EmailLink.used_at: moment}).where((EmailLink.user == user["id"]) & EmailLink.used_at.is_null())
+        await record(user["id"], "account.password_reset", "user", user["id"], {"sessions_and_tokens_ended": True})
         email = user["email"]
         await enqueue_mail(email, "password_changed", locale=user["locale"], name=user["name"])
     return user
