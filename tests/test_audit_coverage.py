@@ -42,6 +42,8 @@ NOT_STATE_CHANGES = {
     "experiments/services.py:start_experiment": "links the contract to the experiment that create_experiment records",
     "payments/payouts.py:create_payout": "recorded by its caller in the same transaction (payout.created, experiments)",
     "payments/payouts.py:wake_waiting_payouts": "retry timing only: the payouts' state does not change",
+    "accounts/pages.py:notification_open": "a reader marks their own notification read",
+    "accounts/pages.py:notifications_read": "a reader marks their own notifications read",
 }
 
 

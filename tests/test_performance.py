@@ -137,7 +137,7 @@ async def test_a_challenge_reads_its_row_once_with_the_buyer_name(client):
     async with counted() as queries:
         response = await client.get(f"/challenges/{challenge.id}")
     assert response.status_code == 200 and "Quiet trams" in response.text
-    assert len(queries) == 4, queries  # ... and its answered questions
+    assert len(queries) == 5, queries  # ... its answered questions, and what its current stage allows (procedure features)
 
 
 async def test_saving_and_submitting_a_stage_reads_each_row_once(client):
@@ -163,8 +163,9 @@ async def test_saving_and_submitting_a_stage_reads_each_row_once(client):
     assert response.json()["stages"][0]["version"] == 1
     # 3 to authenticate; the proposal, the challenge, its stages and the working copy once; the writes; the answer
     # read from what was loaded (copies, versions, decisions, company). Was 21 + 22.
-    # submitting: + the audit event, + the database's clock stamping the submission in time (tests/test_proposals_deadline.py)
-    assert (len(saving), len(submitting)) == (13, 16), "\n".join(q[0][:120] for q in saving + submitting)
+    # submitting: + the audit event, + the database's clock stamping the submission in time (tests/test_proposals_deadline.py),
+    # + the submission receipt (its hash and the company's members to tell)
+    assert (len(saving), len(submitting)) == (13, 18), "\n".join(q[0][:120] for q in saving + submitting)
 
 
 async def test_the_worker_drains_a_backlog_without_waiting_between_rounds():

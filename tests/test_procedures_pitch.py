@@ -48,7 +48,7 @@ async def test_buyer_proposes_slots_each_team_picks_one_and_both_see_it_in_their
         assert made.status_code == 201, made.text
         first, second = [s["id"] for s in made.json()["items"]]
         assert made.json()["items"][0]["local_start"] == slot_times[0].astimezone(ZoneInfo("Europe/Brussels")).isoformat()
-        assert made.json()["items"][0]["local_start"].endswith("T15:00:00+02:00")
+        assert made.json()["items"][0]["local_start"].endswith(":00+02:00")  # Brussels summer time
         assert made.json()["items"][0]["timezone"] == "Europe/Brussels"
 
         # Both teams go through the first two stages; choosing before the pitch stage opens is refused.
@@ -75,8 +75,10 @@ async def test_buyer_proposes_slots_each_team_picks_one_and_both_see_it_in_their
         ics = await client.get(f"/api/v1/pitch-slots/{first}/calendar.ics", headers=teams[0]["h"])
         assert ics.status_code == 200 and ics.headers["content-type"].startswith("text/calendar")
         text = ics.content.decode()
-        day = slot_times[0].strftime("%Y%m%d")
-        assert f"\r\nDTSTART:{day}T130000Z\r\n" in text and f"\r\nDTEND:{day}T133000Z\r\n" in text
+        local_hm = slot_times[0].astimezone(ZoneInfo("Europe/Brussels")).strftime("%H:%M")
+        start = slot_times[0].astimezone(UTC)  # the stage's dates follow the default 12:00 Brussels deadlines
+        end = start + timedelta(minutes=30)
+        assert f"\r\nDTSTART:{start:%Y%m%dT%H%M%S}Z\r\n" in text and f"\r\nDTEND:{end:%Y%m%dT%H%M%S}Z\r\n" in text
         assert "SUMMARY:Pitch: Faster triage\\, with a comma\\; and more" in text
         assert "Europe/Brussels" in text.replace("\r\n ", "") and all(len(line.encode()) <= 75 for line in text.split("\r\n"))
         assert (await client.get(f"/api/v1/pitch-slots/{first}/calendar.ics", headers=civil)).status_code == 200
@@ -86,7 +88,7 @@ async def test_buyer_proposes_slots_each_team_picks_one_and_both_see_it_in_their
         pages = Pages(app, teams[0]["member"], people["civil_servant"])
         proposal_page = await pages.get_page(teams[0]["member"], f"/proposals/{teams[0]['pid']}")
         booked = re.search(r"Your pitch is booked:.*?</p>", proposal_page, re.S).group(0)
-        assert "Europe/Brussels" in booked and "15:00" in booked and f"/api/v1/pitch-slots/{first}/calendar.ics" in booked
+        assert "Europe/Brussels" in booked and local_hm in booked and f"/api/v1/pitch-slots/{first}/calendar.ics" in booked
         buyer_page = await pages.get_page(people["civil_servant"], f"/challenges/{challenge.id}/stages/pitch/pitch")
         assert buyer_page.count("Add to calendar (.ics)") == 2
         board = await pages.get_page(people["civil_servant"], f"/challenges/{challenge.id}/board?stage=pitch")

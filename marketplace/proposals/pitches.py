@@ -21,6 +21,7 @@ from marketplace.procedures import engine
 from marketplace.proposals import access, lifecycle
 from marketplace.proposals.services import ACTIVE, get_challenge, parse_uuid, stage_rows, template_of
 from marketplace.proposals.tables import PitchSlot, Proposal
+from marketplace.transparency.audit import record
 
 SCHEDULERS = ("civil_servant", "procurement_officer")
 
@@ -111,6 +112,8 @@ async def propose_slots(principal: Principal, challenge_id: Any, stage_key: str,
                       timezone=data.timezone, location=s.location.strip(), created_by=uuid.UUID(principal.user_id)) for s in data.slots]
     async with transaction():
         await PitchSlot.insert(*rows)
+        await record(principal.user_id, "pitch.slots_proposed", "challenge", str(challenge["id"]),
+                     {"stage": stage_key, "slots": len(rows)})
     return await list_slots(principal, challenge["id"], stage_key)
 
 
@@ -175,6 +178,8 @@ async def choose_slot(principal: Principal, slot_id: Any) -> SlotOut:
             ).returning(PitchSlot.id)
             if not taken:
                 raise Conflict(_("Another team chose this pitch slot: pick a free one."), [FieldError("slot", "is taken")])
+            await record(principal.user_id, "pitch.slot_chosen", "proposal", str(proposal["id"]),
+                         {"stage": slot["stage"], "slot": str(slot["id"])})
     except Exception as exc:
         if is_integrity_error(exc):
             raise Conflict(_("You chose another slot at the same moment: reload and try again.")) from None
