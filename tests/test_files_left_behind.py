@@ -39,7 +39,7 @@ async def test_files_that_no_row_refers_to_are_swept_and_delivered_ones_stay(cli
     with time_machine.travel(now() + timedelta(hours=2)):
         storage._last_sweep.clear()
         done = await run_once(jobs)
-    assert sum(done.values()) == 4
+    assert sum(done.values()) >= 4  # these four, and any file earlier tests of the session left without a row
     assert not any((storage.directory(f) / n).exists() for f, n in zip(["deliverables"] * 3 + ["proposals"], orphans, strict=True))
     assert (storage.directory() / kept).exists()
     file_id = (await DeliverableFile.select(DeliverableFile.id).first())["id"]
