@@ -168,7 +168,7 @@ async def test_officer_upholds_an_objection_on_the_page_and_the_award_is_cancell
     assert (await Award.objects().first()).status == "cancelled"
     assert "Annulée : une contestation a été jugée fondée" in (await loser.get(award_url)).text
     listing = await officer.get("/contracts")
-    assert f"/challenges/{s.challenge.id}/award" not in listing.text  # its only proposal cannot be awarded again
+    assert f"/challenges/{s.challenge.id}/award" in listing.text  # its proposal is selected again: ready to award anew
     for c in (officer, loser):
         await c.aclose()
 

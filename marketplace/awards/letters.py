@@ -76,9 +76,12 @@ async def tell_bidders(award: Award, challenge: Challenge) -> None:
 
     rejected = await Proposal.select(Proposal.id, Proposal.company).where(
         (Proposal.challenge == challenge.id) & (Proposal.status == Proposal.Status.rejected))
+    cancelled_at = await last_cancellation(challenge.id)
     for row in rejected:
-        if await Document.exists().where((Document.kind == "rejection_letter") & (Document.subject_type == "proposal")
-                                         & (Document.subject_id == str(row["id"]))):
+        told = (Document.kind == "rejection_letter") & (Document.subject_type == "proposal") & (Document.subject_id == str(row["id"]))
+        if cancelled_at is not None:  # a letter about a cancelled award does not count: the new standstill is news
+            told &= Document.created_at > cancelled_at
+        if await Document.exists().where(told):
             continue  # already told (at an earlier award of the same challenge)
         people = await members(row["company"], "company_member")
         language = company_language(people)
@@ -91,6 +94,14 @@ async def tell_bidders(award: Award, challenge: Challenge) -> None:
         await _tell(people, "award_rejected", "award_rejected", "The outcome of “%(challenge)s”", link,
                     challenge=challenge.title, buyer=buyer.name, standstill_ends_at=award.standstill_ends_at,
                     letter=f"/letters/{row['id']}.pdf")
+
+
+async def last_cancellation(challenge_id: Any):  # type: ignore[no-untyped-def]
+    """When the challenge's latest award was cancelled (its upheld objection's answer), or None."""
+    row = await Objection.select(Objection.answered_at).where(
+        (Objection.award.challenge == challenge_id) & (Objection.status == Objection.Status.upheld)).order_by(
+        Objection.answered_at, ascending=False).first()
+    return row["answered_at"] if row else None
 
 
 async def tell_buyer_of_objection(award: Award, objection: Objection) -> None:

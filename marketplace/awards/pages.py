@@ -60,8 +60,6 @@ async def _award_context(principal, challenge) -> dict[str, Any]:
         feedback[str(row["proposal"])] = row["feedback"]
     awards = await services.list_awards(challenge.id)
     total = sum(a.amount.amount for a in awards if a.status != Award.Status.cancelled)
-    cancelled = {a.proposal_id for a in awards if a.status == Award.Status.cancelled}
-    selected = [p for p in selected if str(p["id"]) not in cancelled]  # an upheld objection ended their award
     return {"challenge": challenge, "selected": selected, "feedback": feedback, "awards": awards,
             "left_cents": max(challenge.budget_cap_cents - total, 0), "ranking": await _ranking(principal, challenge),
             "rows": range(1, MILESTONE_ROWS + 1), "stage": await services.last_stage(challenge)}
@@ -168,6 +166,8 @@ async def award_page(request: Request[Any, Any, Any], award_id: str) -> Template
                 milestones=await services.milestones_of(award_row.id),
                 objections=await query.order_by(Objection.raised_at), can_answer=services.can_answer(principal, award_row),
                 can_object=objector is not None and in_standstill, in_standstill=in_standstill,
+                can_award_again=award_row.status == Award.Status.cancelled
+                and principal.has_role(services.AWARDING_ROLE, organisation_id=str(award_row.buyer)),
                 is_party=buyer_team or principal.has_role("company_member", organisation_id=str(award_row.company)))
 
 
@@ -214,10 +214,8 @@ async def _ready_to_award(principal) -> list[dict]:
     bodies = [uuid.UUID(o) for o in principal.organisations("procurement_officer")]
     if not bodies:
         return []
-    cancelled = [r["proposal"] for r in await Award.select(Award.proposal).where(Award.status == Award.Status.cancelled)]
     rows = await Proposal.select(Proposal.challenge.id, Proposal.challenge.title).where(
-        (Proposal.status == Proposal.Status.selected) & Proposal.challenge.buyer.is_in(bodies)
-        & Proposal.id.not_in(cancelled or [uuid.uuid4()]))
+        (Proposal.status == Proposal.Status.selected) & Proposal.challenge.buyer.is_in(bodies))
     return list({str(r["challenge.id"]): {"id": r["challenge.id"], "title": r["challenge.title"]} for r in rows}.values())
 
 

@@ -202,12 +202,10 @@ async def award_proposal(principal: Principal, challenge_id: Any, data: schemas.
         raise Conflict("The last stage has not been decided yet: award once every proposal has its decision.")
     template = _template(challenge)
     is_last = spec.key == template.stages[-1].key
-    earlier = await Award.select(Award.status).where((Award.proposal == proposal.id)
-                                                    & Award.stage.is_in(award_key(template, spec.key))).first()
-    if earlier and earlier["status"] == Award.Status.cancelled:
-        raise Conflict("This proposal's award was cancelled after an upheld objection: it cannot be awarded again.",
-                       [FieldError("proposal_id", "had its award cancelled after an upheld objection")])
-    if earlier:
+    # A cancelled award (an upheld objection) stays in the history and does not count: the proposal,
+    # `selected` again, may be awarded anew. The database refuses two live awards (a partial unique index).
+    if await Award.exists().where((Award.proposal == proposal.id) & (Award.status != Award.Status.cancelled)
+                                  & Award.stage.is_in(award_key(template, spec.key))):
         raise Conflict("This proposal is already awarded.", [FieldError("proposal_id", "is already awarded")])
     if proposal.status != Proposal.Status.selected:
         raise Conflict(f"Only a proposal selected at the last stage can be awarded; this one is {proposal.status}.",
@@ -445,7 +443,7 @@ async def links_for_proposal(proposal_id: Any, principal: Principal) -> dict[str
     proposal = await Proposal.select(Proposal.company, Proposal.challenge.buyer).where(Proposal.id == pid).first()
     if proposal is None:
         return links
-    award = await Award.select(Award.id).where(Award.proposal == pid).first()
+    award = await Award.select(Award.id).where(Award.proposal == pid).order_by(Award.awarded_at, ascending=False).first()  # the newest
     if award:
         links["award"] = f"/awards/{award['id']}"
     if not party_to(principal, proposal["challenge.buyer"], proposal["company"]):

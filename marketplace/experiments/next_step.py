@@ -14,7 +14,8 @@ from marketplace.proposals.schemas import TimelineEntry
 
 async def after_award(proposal_id: Any) -> TimelineEntry | None:
     """The next step of an awarded proposal, or None when nothing is left to do."""
-    award = await Award.select(Award.id, Award.standstill_ends_at).where(Award.proposal == proposal_id).first()
+    award = await Award.select(Award.id, Award.standstill_ends_at).where(
+        (Award.proposal == proposal_id) & (Award.status != Award.Status.cancelled)).order_by(Award.awarded_at, ascending=False).first()
     if award is None:
         return None
     contract = await Contract.select(Contract.id, Contract.number, Contract.status).where(Contract.award == award["id"]).first()

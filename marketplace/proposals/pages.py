@@ -143,7 +143,9 @@ async def _render_proposal(request: Request[Any, Any, Any], proposal: dict, chal
         from marketplace.experiments.next_step import after_award  # late: experiments builds on proposals
 
         out.next = await after_award(uuid.UUID(out.id))  # the contract, the milestones, the payouts
-        award = await Award.select(Award.amount_cents, Award.currency).where(Award.proposal == uuid.UUID(out.id)).first()
+        award = await Award.select(Award.amount_cents, Award.currency).where(
+            (Award.proposal == uuid.UUID(out.id)) & (Award.status != Award.Status.cancelled)).order_by(
+            Award.awarded_at, ascending=False).first()
         bid = next((v for s in reversed(out.stages)  # the price of the latest stage that asked for one
                     for v in (s.answers or {}).values() if isinstance(v, dict) and set(v) == {"amount", "currency"}), None)
         if award and bid and bid["amount"] != award["amount_cents"]:
