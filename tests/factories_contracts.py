@@ -47,7 +47,8 @@ def pdf_text(data: bytes) -> tuple[int, str]:
 
 async def make_decided_proposal(challenge, status: str, company=None, feedback: str = "Clear plan, strong team.",
                                 answers: dict | None = None) -> Proposal:
-    """A proposal that went through the stages: `selected` (won the last stage) or `rejected` (with feedback)."""
+    """A proposal that went through the stages to the last one (`pitch`), where it was `selected` or
+    `rejected` (with feedback)."""
     company = company or await make_org("company")
     proposal = Proposal(challenge=challenge.id, company=company.id, status=status, current_stage="pitch")
     await proposal.save()
@@ -55,6 +56,8 @@ async def make_decided_proposal(challenge, status: str, company=None, feedback: 
         proposal=proposal.id, stage="short_proposal", status="submitted", version=1, submitted_at=now(),
         answers=json.dumps(answers or {"approach": "A voice assistant that listens beside the operator.",
                                        "experiment_plan": "Three weeks of shadow triage in the Leuven centre."})))
+    await ProposalStage.insert(ProposalStage(  # the pitch, at the last stage: each such proposal is a bidder there
+        proposal=proposal.id, stage="pitch", status="submitted", version=1, submitted_at=now(), answers="{}"))
     await Decision.insert(Decision(proposal=proposal.id, stage="short_proposal",
                                    outcome="advance" if status == "selected" else "reject", feedback=feedback))
     proposal.company_org = company  # type: ignore[attr-defined]

@@ -112,9 +112,11 @@ async def load(ctx) -> None:
     ]
     award = await services.award_proposal(marc, proposal.challenge, schemas.AwardIn(
         proposal_id=str(proposal.id), amount=Money(amount=2_000_000), milestones=milestones, language="en"))
-    # The demo shows the pilot after its standstill: no objection came, so the contract is issued.
-    await Award.update({Award.standstill_ends_at: now() - timedelta(minutes=1)}).where(Award.id == uuid.UUID(award.id))
-    contract = await contracts.issue_contract(uuid.UUID(award.id))
+    if award.standstill_ends_at is not None:  # with no other bidder at the stage the contract is issued at once
+        # The demo shows the pilot after its standstill: no objection came, so the contract is issued.
+        await Award.update({Award.standstill_ends_at: now() - timedelta(minutes=1)}).where(Award.id == uuid.UUID(award.id))
+        await contracts.issue_contract(uuid.UUID(award.id))
+    contract = await Contract.objects().where((Contract.award == uuid.UUID(award.id)) & (Contract.status == "issued")).first()
     if contract is None:  # pragma: no cover - only if someone objected meanwhile
         log.warning("demo: the 112 contract could not be issued")
         return

@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from marketplace.accounts.tables import Membership, Organisation
+from marketplace.awards.standstill import NO_STANDSTILL
 from marketplace.awards.tables import Award, AwardMilestone, Contract, Objection
 from marketplace.challenges.tables import Challenge
 from marketplace.core.clock import now
@@ -64,15 +65,17 @@ async def tell_bidders(award: Award, challenge: Challenge) -> None:
     winners = await members(award.company, "company_member")
     language = company_language(winners, award.language)
     link = f"/awards/{award.id}"
+    no_standstill = NO_STANDSTILL.get(award.standstill_reason, "")  # the msgid: each reader's language translates it
     await render_and_store(
         "award_letter", "proposal", award.proposal, language, "award_letter.html",
         reference=challenge.title[:80], challenge=challenge, buyer=buyer, company=company, award=award,
-        milestones=milestones, feedback=await feedback_of(award.proposal), today=now().date(),
+        milestones=milestones, feedback=await feedback_of(award.proposal), today=now().date(), no_standstill=no_standstill,
     )
     contract = await Contract.select(Contract.id).where(Contract.award == award.id).first()
     await _tell(winners, "award_won", "award_won", "Your proposal for “%(challenge)s” is awarded", link,
                 challenge=challenge.title, buyer=buyer.name, standstill_ends_at=award.standstill_ends_at,
-                letter=f"/letters/{award.proposal}.pdf", contract=f"/contracts/{contract['id']}" if contract else "")
+                letter=f"/letters/{award.proposal}.pdf", contract=f"/contracts/{contract['id']}" if contract else "",
+                no_standstill=no_standstill)
 
     rejected = await Proposal.select(Proposal.id, Proposal.company).where(
         (Proposal.challenge == challenge.id) & (Proposal.status == Proposal.Status.rejected))
@@ -89,11 +92,11 @@ async def tell_bidders(award: Award, challenge: Challenge) -> None:
         await render_and_store(
             "rejection_letter", "proposal", row["id"], language, "rejection_letter.html",
             reference=challenge.title[:80], challenge=challenge, buyer=buyer, company=bidder, award=award,
-            winner=company, feedback=await feedback_of(row["id"]), today=now().date(),
+            winner=company, feedback=await feedback_of(row["id"]), today=now().date(), no_standstill=no_standstill,
         )
         await _tell(people, "award_rejected", "award_rejected", "The outcome of “%(challenge)s”", link,
                     challenge=challenge.title, buyer=buyer.name, standstill_ends_at=award.standstill_ends_at,
-                    letter=f"/letters/{row['id']}.pdf")
+                    letter=f"/letters/{row['id']}.pdf", no_standstill=no_standstill)
 
 
 async def last_cancellation(challenge_id: Any):  # type: ignore[no-untyped-def]

@@ -146,6 +146,8 @@ async def award_submit(request: Request[Any, Any, Any], challenge_id: str, data:
         context["rows"] = _rows(form)
         return page(request, "awards/award_form.html", status_code=exc.status if exc.status >= 400 else 422,
                     form=form, errors=errors, **context)
+    if award.standstill_reason:
+        return see_other(f"/awards/{award.id}", _("Awarded. There is no standstill period: the contract is issued and can be signed now."))
     return see_other(f"/awards/{award.id}", _("Awarded. The standstill period runs until the date below."))
 
 

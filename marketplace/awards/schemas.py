@@ -81,10 +81,11 @@ class AwardOut(msgspec.Struct):
     milestones: list[MilestoneOut]
     status: str
     awarded_at: str
-    standstill_ends_at: str
+    standstill_ends_at: str | None  # None: no standstill (see standstill_reason)
     starts_on: str
     contract_id: str | None
     open_objections: int
+    standstill_reason: str | None = None  # why there is no standstill, in the reader's language (None: it runs)
 
 
 class SignatureOut(msgspec.Struct):

@@ -17,16 +17,17 @@ from typing import Any
 from marketplace.accounts.services import parse_id
 from marketplace.accounts.tables import Organisation
 from marketplace.awards import letters, schemas
+from marketplace.awards.standstill import NO_STANDSTILL, other_bidders, planned_start, reason_for
 from marketplace.awards.tables import Award, AwardMilestone, Contract, ContractNumber, Objection
 from marketplace.challenges.tables import Challenge, ChallengeStage
 from marketplace.core.auth import BUYER_ROLES, Principal
 from marketplace.core.clock import as_utc, now, rfc3339
 from marketplace.core.db import is_integrity_error, stamp_before, transaction
 from marketplace.core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
+from marketplace.core.i18n import gettext as _
 from marketplace.core.money import format_money, money
 from marketplace.procedures import engine
 from marketplace.proposals.tables import Proposal
-from marketplace.settings import get_settings
 from marketplace.transparency.audit import record
 
 AWARDING_ROLE = "procurement_officer"
@@ -139,13 +140,6 @@ def _check_amounts(challenge: Challenge, data: schemas.AwardIn, already: int, st
     return errors
 
 
-def planned_start(moment=None):
-    """(end of the standstill, the experiment's first day) for an award made at `moment` (default: now)."""
-    moment = moment or now()
-    standstill_ends_at = moment + timedelta(days=get_settings().standstill_days)
-    return standstill_ends_at, (standstill_ends_at + timedelta(days=1)).date()
-
-
 async def proposed_terms(challenge: Challenge, proposal_id: Any) -> dict[str, Any]:
     """The price and milestones the company proposed in its submitted answers (the latest stage that
     asks for them wins), to prefill the award form: {"price_cents": int | None, "milestones": [...]},
@@ -171,7 +165,7 @@ async def proposed_terms(challenge: Challenge, proposal_id: Any) -> dict[str, An
             price = value["amount"]
         if isinstance(answers.get("milestones"), list) and answers["milestones"]:
             milestones = [m for m in answers["milestones"] if isinstance(m, dict)]
-    _, starts_on = planned_start()
+    starts_on = planned_start()[1]
     out = []
     for i, m in enumerate(milestones[:20]):
         amount = m.get("amount")
@@ -215,7 +209,8 @@ async def award_proposal(principal: Principal, challenge_id: Any, data: schemas.
     if limit is not None and await Award.count().where(at_stage) >= limit:
         raise Conflict(f"The procedure allows at most {limit} award(s) at the stage '{spec.key}'.")
     moment = now()
-    standstill_ends_at, starts_on = planned_start(moment)
+    reason = reason_for(await other_bidders(challenge.id, spec.key, proposal.id))  # a single bidder: no standstill
+    standstill_ends_at, starts_on = planned_start(moment, reason)
     errors = _check_amounts(challenge, data, await awarded_total(challenge.id), starts_on)
     if spec.paid and spec.cap_percent and not errors:
         stage_cap = challenge.budget_cap_cents * spec.cap_percent // 100
@@ -240,7 +235,7 @@ async def award_proposal(principal: Principal, challenge_id: Any, data: schemas.
                 challenge=challenge.id, proposal=proposal.id, company=proposal.company, buyer=challenge.buyer, stage=spec.key,
                 amount_cents=data.amount.amount, currency=data.amount.currency, language=data.language,
                 awarded_by=uuid.UUID(principal.user_id), awarded_at=moment, standstill_ends_at=standstill_ends_at,
-                starts_on=starts_on,
+                standstill_reason=reason, starts_on=starts_on,
             )
             await award.save()
             await AwardMilestone.insert(*[
@@ -254,12 +249,18 @@ async def award_proposal(principal: Principal, challenge_id: Any, data: schemas.
             ))
             await record(principal, "award.made", "award", award.id, {"challenge": str(challenge.id), "proposal": str(proposal.id),
                          "amount_cents": data.amount.amount, "currency": data.amount.currency,
-                         "standstill_ends_at": rfc3339(standstill_ends_at)}, after={"status": "standstill"})
+                         "standstill_ends_at": None if reason else rfc3339(standstill_ends_at), "standstill_reason": reason or None},
+                         after={"status": "standstill"})
             await letters.tell_bidders(award, challenge)
     except Exception as exc:
         if is_integrity_error(exc):  # a concurrent award took the proposal
             raise Conflict("Another award was recorded at the same moment: reload and try again.") from None
         raise
+    if reason:  # no standstill: the contract is issued now, ready to sign (else the job issues it on the next pass)
+        from marketplace.awards.contracts import issue_contract  # late: contracts builds on these services
+
+        await issue_contract(award.id)
+        award = await get_award(award.id)
     return await award_out(award)
 
 
@@ -309,7 +310,9 @@ async def award_out(award: Award) -> schemas.AwardOut:
         amount=money(award.amount_cents, award.currency),
         milestones=[milestone_out(m, award.currency) for m in await milestones_of(award.id)],
         status=award.status, awarded_at=rfc3339(award.awarded_at) or "",
-        standstill_ends_at=rfc3339(award.standstill_ends_at) or "", starts_on=award.starts_on.isoformat(),
+        standstill_ends_at=None if award.standstill_reason else rfc3339(award.standstill_ends_at),
+        standstill_reason=_(NO_STANDSTILL[award.standstill_reason]) if award.standstill_reason in NO_STANDSTILL else None,
+        starts_on=award.starts_on.isoformat(),
         contract_id=str(contract["id"]) if contract else None,
         open_objections=await Objection.count().where((Objection.award == award.id) & (Objection.status == "open")),
     )

@@ -32,7 +32,8 @@ class Award(Table):
     status = Varchar(length=12, choices=Status, default=Status.standstill, index=True)
     awarded_by = ForeignKey(references=User, null=True)
     awarded_at = Timestamptz(default=TimestamptzNow())
-    standstill_ends_at = Timestamptz(index=True)
+    standstill_ends_at = Timestamptz(index=True)  # the award's own moment when there is no standstill
+    standstill_reason = Varchar(length=20, default="")  # "": the standstill runs; else why not (awards.standstill)
     starts_on = Date()  # the experiment's planned first day (the day after the standstill)
 
 

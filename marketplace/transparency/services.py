@@ -59,7 +59,8 @@ async def _counts(challenge_id: Any) -> dict[str, Any]:
 
 async def _awards(challenge_id: Any) -> list[dict[str, Any]]:
     awards = await Award.select(Award.id, Award.company, Award.company.name.as_alias("company_name"), Award.amount_cents,
-                                Award.currency, Award.status, Award.awarded_at, Award.standstill_ends_at).where(
+                                Award.currency, Award.status, Award.awarded_at, Award.standstill_ends_at,
+                                Award.standstill_reason).where(
         Award.challenge == challenge_id).order_by(Award.awarded_at)
     contracts = {c["award"]: c for c in await Contract.select().where(Contract.challenge == challenge_id)}
     out = []
@@ -68,7 +69,7 @@ async def _awards(challenge_id: Any) -> list[dict[str, Any]]:
         out.append({
             "award_id": str(a["id"]), "company_id": str(a["company"]), "company": a["company_name"],
             "amount": {"amount": a["amount_cents"], "currency": a["currency"]}, "status": a["status"],
-            "awarded_at": rfc3339(a["awarded_at"]), "standstill_ends_at": rfc3339(a["standstill_ends_at"]),
+            "awarded_at": rfc3339(a["awarded_at"]), "standstill_ends_at": None if a["standstill_reason"] else rfc3339(a["standstill_ends_at"]),
             "contract": None if c is None else {
                 "contract_id": str(c["id"]), "number": c["number"], "status": c["status"],
                 "issued_at": rfc3339(c["issued_at"]), "signed_at": rfc3339(c["activated_at"]),
