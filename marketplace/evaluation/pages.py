@@ -120,7 +120,8 @@ async def _score_page(request, proposal, challenge, viewer, keys, key, status_co
     out = await render_proposal(proposal, challenge, viewer, keys)
     stage_out = next(s for s in out.stages if s.key == key)
     return view(request, "evaluation/score.html", status_code=status_code, p=out, stage=stage_out, spec=template_of(challenge).stage(key),
-                criteria=criteria, given=given, errors=errors or {}, form=form or {})
+                criteria=criteria, given=given, errors=errors or {}, form=form or {},
+                guidance_by_criterion={c.key: {g.score: g.text for g in c.guidance} for c in criteria})
 
 
 @post("/proposals/{proposal_id:str}/score", opt=allow("evaluator"), include_in_schema=False)

@@ -6,6 +6,8 @@ from typing import Annotated
 
 import msgspec
 
+from marketplace.procedures.schemas import ScoreGuidance
+
 Key = Annotated[str, msgspec.Meta(min_length=1, max_length=60, pattern="^[a-z0-9_]+$")]
 
 
@@ -29,6 +31,7 @@ class CriterionOut(msgspec.Struct):
     weight: int
     scale_max: int
     description: str
+    guidance: list[ScoreGuidance] = msgspec.field(default_factory=list)  # the template's, for some or all scores
 
 
 class SetupIn(Strict):

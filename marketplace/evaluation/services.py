@@ -18,6 +18,7 @@ from marketplace.evaluation import schemas
 from marketplace.evaluation.arithmetic import Crit, competition_ranks, summarise
 from marketplace.evaluation.tables import Criterion, Declaration, EvaluationSetup, EvaluatorAssignment, Score
 from marketplace.mail.services import enqueue_mail, notify
+from marketplace.procedures.schemas import guidance_out
 from marketplace.proposals import access
 from marketplace.proposals.services import get_challenge, parse_uuid, proposal_view, stage_rows, template_of
 from marketplace.proposals.tables import Decision, Proposal, ProposalStage
@@ -44,7 +45,7 @@ async def criteria_for(challenge: dict[str, Any], stage: str) -> list[schemas.Cr
                                      description=r["description"]) for r in rows]
     spec = template_of(challenge).stage(stage)
     return [schemas.CriterionOut(key=c.key, name=str(c.name), stage=stage, weight=c.weight, scale_max=c.scale_max,
-                                description=str(c.description))
+                                description=str(c.description), guidance=guidance_out(c))
             for c in spec.criteria]
 
 

@@ -97,6 +97,11 @@ class CriterionSpec:
     weight: int
     scale_max: int = 5
     description: Text = EMPTY_TEXT
+    guidance: tuple[tuple[int, Text], ...] = ()  # (score, what a proposal scored so looks like), lowest first
+
+    def guidance_for(self, score: int) -> Text | None:
+        """What a proposal given `score` looks like, when the template says."""
+        return next((text for level, text in self.guidance if level == score), None)
 
 
 @dataclass(frozen=True)
@@ -213,13 +218,37 @@ def _parse_document(d: dict[str, Any], where: str) -> DocumentSpec:
                         required=bool(d.get("required", False)))
 
 
+def _parse_guidance(raw: Any, scale_max: int, where: str) -> tuple[tuple[int, Text], ...]:
+    """`guidance.<score>.en/fr/nl`: what a proposal given that score looks like, for some or all of the
+    scores 0..scale_max. Every error is reported, each naming the field (`guidance.<score>`)."""
+    if not isinstance(raw, dict):
+        raise TemplateError(f"{where}: `guidance` must be a table of scores, e.g. `guidance.3.en = \"...\"`")
+    errors = _Errors()
+    out: list[tuple[int, Text]] = []
+    for level, texts in raw.items():
+        field = f"guidance.{level}"
+        if not level.isdigit():
+            errors.append(f"{where}: `{field}` is not a score: use a whole number from 0 to {scale_max} (`guidance.3.en = \"...\"`)")
+            continue
+        if int(level) > scale_max:
+            errors.append(f"{where}: `{field}` is outside the scale: scores run from 0 to {scale_max} (`scale_max`)")
+            continue
+        text = errors.run(_text, {field: texts}, field, where)
+        if text is not None:
+            out.append((int(level), text))
+    if errors:
+        raise TemplateError(*errors)
+    return tuple(sorted(out, key=lambda item: item[0]))
+
+
 def _parse_criterion(c: dict[str, Any], where: str) -> CriterionSpec:
     ckey = _req(c, "key", str, where)
     where = f"{where}, criterion `{ckey}`"
-    _unknown(c, {"key", "name", "description", "weight", "scale_max"}, where)
+    _unknown(c, {"key", "name", "description", "weight", "scale_max", "guidance"}, where)
+    scale_max = _positive(c.get("scale_max", 5), where, "scale_max")
     return CriterionSpec(key=ckey, name=_text(c, "name", where), weight=_positive(c.get("weight"), where, "weight"),
-                         scale_max=_positive(c.get("scale_max", 5), where, "scale_max"),
-                         description=_text(c, "description", where, required=False))
+                         scale_max=scale_max, description=_text(c, "description", where, required=False),
+                         guidance=_parse_guidance(c.get("guidance", {}), scale_max, where))
 
 
 def _parse_stage(raw: dict[str, Any], where: str) -> StageSpec:

@@ -28,11 +28,23 @@ class DocumentOut(msgspec.Struct):
     required: bool
 
 
+class ScoreGuidance(msgspec.Struct):
+    """What a proposal given `score` on a criterion looks like, in the reader's language."""
+
+    score: int
+    text: str
+
+
+def guidance_out(spec: engine.CriterionSpec) -> list[ScoreGuidance]:
+    return [ScoreGuidance(score=level, text=text.local()) for level, text in spec.guidance]
+
+
 class CriterionOut(msgspec.Struct):
     key: str
     name: str
     weight: int
     scale_max: int
+    guidance: list[ScoreGuidance] = msgspec.field(default_factory=list)  # some or all scores 0..scale_max
 
 
 class StageOut(msgspec.Struct):
@@ -71,7 +83,8 @@ def procedure_out(t: ProcedureTemplate) -> ProcedureOut:
                                  max_chars=f.max_chars, choices=list(f.choices), carry_from=f.carry_from) for f in s.fields],
                 documents=[DocumentOut(key=d.key, label=str(d.label), types=list(d.types), max_mb=d.max_mb, required=d.required)
                            for d in s.documents],
-                criteria=[CriterionOut(key=c.key, name=str(c.name), weight=c.weight, scale_max=c.scale_max) for c in s.criteria],
+                criteria=[CriterionOut(key=c.key, name=str(c.name), weight=c.weight, scale_max=c.scale_max, guidance=guidance_out(c))
+                          for c in s.criteria],
                 cap_percent=s.cap_percent, max_advancing=engine.advance_cap(s), decision_rule=engine.decision_rule(s),
             )
             for s in t.stages

@@ -58,7 +58,7 @@ async def test_a_company_through_two_stages_and_a_civil_servant_through_scoring_
         await evaluator.get_by_role("link", name="TriageVoice BV").click()
         await evaluator.get_by_role("link", name="Score this stage").click()
         for criterion, value in (("relevance", "5"), ("novelty", "4"), ("team", "4")):
-            await evaluator.fill(f"#f-value_{criterion}", value)
+            await evaluator.check(f"#f-value_{criterion}-{value}")
             await evaluator.fill(f"#f-why_{criterion}", "Well argued for the 112 centres.")
         await assert_accessible(evaluator)
         await evaluator.get_by_role("button", name="Save my scores").click()
