@@ -145,3 +145,64 @@ async def test_accounts_endpoint_for_role(client, endpoint, role):
         assert response.status_code == (401 if role == "anonymous" else 403), f"{role} should be refused: {response.text}"
         assert response.headers["content-type"].startswith("application/problem+json")
         assert await _footprint() == before, "a refused request changed something"
+
+
+# --- challenge documents: every endpoint and every role --------------------------------------------
+
+BUYER_TEAM = ["civil_servant", "procurement_officer", "buyer_admin"]
+PDF_BYTES = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def _document_upload(**fields: str) -> dict:
+    return {"data": {"title": "Annex: call volumes", **fields}, "files": {"file": ("annex.pdf", PDF_BYTES + uuid.uuid4().bytes)}}
+
+
+# name: (method, path, upload, roles allowed, status when allowed, status for a signed-in role refused)
+# Reading is public, but a draft and its documents are visible only to its buyer team: 404 for anyone else.
+DOCUMENTS_MATRIX: dict[str, tuple[str, str, dict | None, list[str], int, int]] = {
+    "attach a document to a draft": ("POST", "/api/v1/challenges/{draft}/documents", _document_upload(), BUYER_TEAM, 201, 403),
+    "amend a published challenge with a document": ("POST", "/api/v1/challenges/{published}/documents",
+                                                    _document_upload(change_note="Annex added."), BUYER_TEAM, 201, 403),
+    "list a draft's documents": ("GET", "/api/v1/challenges/{draft}/documents", None, BUYER_TEAM, 200, 404),
+    "download a draft's document": ("GET", "/api/v1/challenges/{draft}/documents/{draft_document}", None, BUYER_TEAM, 200, 404),
+    "list a published challenge's documents": ("GET", "/api/v1/challenges/{published}/documents", None, ROLES, 200, 404),
+    "download a superseded version": ("GET", "/api/v1/challenges/{published}/documents/{superseded}", None, ROLES, 200, 404),
+}
+
+
+async def _documents_world(client, role: str) -> tuple[World, dict[str, str]]:
+    """`build_world` plus a draft and a published challenge of its public body, each with a document (the
+    published one's replaced once by an amendment), attached by another civil servant of that body."""
+    from tests.factories_challenges import make_challenge
+
+    world = await build_world(role)
+    author = await token_for(await make_user("civil_servant", org=world.body))
+    draft = await make_challenge(world.body, published=False)
+    published = await make_challenge(world.body)
+    ids = {"draft": str(draft.id), "published": str(published.id)}
+    on_draft = await client.post(f"/api/v1/challenges/{draft.id}/documents", headers=author, **_document_upload())
+    first = await client.post(f"/api/v1/challenges/{published.id}/documents", headers=author, **_document_upload(change_note="Annex."))
+    replaced = await client.post(f"/api/v1/challenges/{published.id}/documents", headers=author,
+                                 **_document_upload(change_note="New annex.", replaces=first.json()["id"]))
+    assert replaced.status_code == 201, replaced.text
+    ids.update(draft_document=on_draft.json()["id"], superseded=first.json()["id"])
+    return world, ids
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("endpoint", list(DOCUMENTS_MATRIX))
+async def test_challenge_documents_endpoint_for_role(client, endpoint, role):
+    from marketplace.challenges.tables import ChallengeDocument, ChallengeVersion
+
+    method, path, body, allowed, success, refused = DOCUMENTS_MATRIX[endpoint]
+    world, ids = await _documents_world(client, role)
+    before = (await ChallengeDocument.count(), await ChallengeVersion.count())
+    url = re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], path)
+    response = await client.request(method, url, headers=world.headers, **(body or {}))
+    if role in allowed:
+        assert response.status_code == success, f"{role} should be allowed: {response.text}"
+    else:
+        expected = 401 if role == "anonymous" and method == "POST" else refused
+        assert response.status_code == expected, f"{role} should be refused: {response.text}"
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert (await ChallengeDocument.count(), await ChallengeVersion.count()) == before, "a refused request changed something"

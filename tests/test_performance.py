@@ -137,7 +137,8 @@ async def test_a_challenge_reads_its_row_once_with_the_buyer_name(client):
     async with counted() as queries:
         response = await client.get(f"/challenges/{challenge.id}")
     assert response.status_code == 200 and "Quiet trams" in response.text
-    assert len(queries) == 5, queries  # ... its answered questions, and what its current stage allows (procedure features)
+    # ... its answered questions, what its current stage allows (procedure features), and its documents (every version, one query)
+    assert len(queries) == 6, queries
 
 
 async def test_saving_and_submitting_a_stage_reads_each_row_once(client):

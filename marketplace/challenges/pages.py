@@ -10,7 +10,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Template
 
-from marketplace.challenges import catalogue, dialogue, matchmaking, schemas, services
+from marketplace.challenges import catalogue, dialogue, documents, matchmaking, schemas, services
 from marketplace.challenges.controllers import ASKERS
 from marketplace.challenges.services import TEAM_ROLES
 from marketplace.core.auth import PUBLIC, allow, current
@@ -96,6 +96,7 @@ async def _challenge_context(request: Request[Any, Any, Any], challenge_id: str)
         "procedure_template": template or engine.latest("light"),
         "take_part": await _take_part(principal, row, out),
         "team_links": await _team_links(principal, row, stages) if team else None,
+        "documents": documents.grouped(await documents.rows_of(row["id"])),
     }
 
 

@@ -11,7 +11,7 @@ APP_CONFIG = AppConfig(
     migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
     table_classes=[
         tables.Challenge, tables.ChallengeStage, tables.ChallengeVersion, tables.Question, tables.Follow,
-        tables.Subscription, tables.MatchNotice, tables.CoSponsor, tables.ApprovalRound,
+        tables.Subscription, tables.MatchNotice, tables.CoSponsor, tables.ApprovalRound, tables.ChallengeDocument,
     ],
     migration_dependencies=["marketplace.accounts.piccolo_app"],
     commands=[],

@@ -1,9 +1,14 @@
-from marketplace.challenges import editor_pages, pages
+from marketplace.challenges import document_pages, editor_pages, pages
 from marketplace.challenges.controllers import ChallengeController, DialogueController
+from marketplace.challenges.document_controllers import ChallengeDocumentController
 
 ROUTES = [
     ChallengeController,
     DialogueController,
+    ChallengeDocumentController,
+    document_pages.documents_page,
+    document_pages.attach_page,
+    document_pages.download_page,
     editor_pages.new_draft_page,
     editor_pages.create_draft_page,
     editor_pages.my_challenges_page,

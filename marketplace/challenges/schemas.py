@@ -250,3 +250,28 @@ class SubscriptionList(msgspec.Struct):
 class CoSponsorIn(Strict):
     statement: Note = ""
     organisation_id: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+
+
+class ChallengeDocumentOut(msgspec.Struct):
+    """One version of a document attached to a challenge. `document_id` is the same for every version of
+    the document; `current` is false once a newer version supersedes this one (it stays downloadable)."""
+
+    id: str
+    document_id: str
+    challenge_id: str
+    version: int
+    title: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_at: str
+    current: bool
+    superseded_at: str | None
+    challenge_version: int | None  # the amendment that published it; None: attached before publication
+    url: str
+
+
+class ChallengeDocumentList(msgspec.Struct):
+    items: list[ChallengeDocumentOut]
+    next_cursor: str | None = None

@@ -151,3 +151,25 @@ class ApprovalRound(Table):
     decided_by = ForeignKey(references=User, null=True)
     decided_at = Timestamptz(null=True, default=None)
     comments = Text(default="[]")  # JSON [{field, text}], field "" for the whole draft
+
+
+class ChallengeDocument(Table):
+    """One version of a document the buyer team attached to a challenge (an annex, a data sample, a
+    regulation). The versions of one document share `series`; a new version supersedes the previous one,
+    which stays listed (and downloadable) with `superseded_at`. The bytes are stored once per SHA-256 by
+    the documents domain: `stored` is that `Document` row's id."""
+
+    id = UUID(primary_key=True)
+    challenge = ForeignKey(references=Challenge, index=True)
+    series = UUID(index=True)
+    version = Integer(default=1)
+    title = Varchar(length=200)
+    filename = Varchar(length=160)
+    content_type = Varchar(length=120)
+    size_bytes = BigInt(default=0)
+    sha256 = Varchar(length=64)
+    stored = UUID()
+    challenge_version = Integer(null=True, default=None)  # the amendment that published it; None: added to the draft
+    uploaded_by = ForeignKey(references=User, null=True, on_delete=OnDelete.set_null)
+    uploaded_at = Timestamptz(default=TimestamptzNow())
+    superseded_at = Timestamptz(null=True, default=None)

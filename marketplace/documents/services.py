@@ -42,10 +42,12 @@ async def latest_document(kind: str, subject_type: str, subject_id: object, lang
     ).order_by(Document.version, ascending=False).first()
 
 
-async def store_document(kind: str, subject_type: str, subject_id: object, language: str, pdf_bytes: bytes) -> Document:
+async def store_document(kind: str, subject_type: str, subject_id: object, language: str, pdf_bytes: bytes,
+                         media_type: str = "application/pdf") -> Document:
     """Keep `pdf_bytes` as the newest version of the document; unchanged bytes keep the current version.
 
-    Rows are only inserted, never updated: a changed document becomes version N+1.
+    Rows are only inserted, never updated: a changed document becomes version N+1. Uploaded files that are
+    kept as evidence (a challenge's annexes) come through here too, with their `media_type`.
     """
     sha256 = hashlib.sha256(pdf_bytes).hexdigest()
     for _attempt in range(3):
@@ -56,6 +58,7 @@ async def store_document(kind: str, subject_type: str, subject_id: object, langu
         document = Document(
             kind=kind, version=(current.version + 1) if current else 1, subject_type=subject_type,
             subject_id=str(subject_id), language=language, sha256=sha256, size_bytes=len(pdf_bytes), path=relative,
+            media_type=media_type,
         )
         # Inside an outer transaction a failed insert would abort it (PostgreSQL): a savepoint keeps it usable.
         outer = engine().current_transaction.get()

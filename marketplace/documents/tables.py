@@ -18,5 +18,5 @@ class Document(Table):
     sha256 = Varchar(length=64, index=True)
     size_bytes = BigInt(default=0)
     path = Varchar(length=300)  # relative to the documents directory (content-addressed)
-    media_type = Varchar(length=60, default="application/pdf")
+    media_type = Varchar(length=150, default="application/pdf")  # uploads kept as evidence have long office types
     created_at = Timestamptz(default=TimestamptzNow())
