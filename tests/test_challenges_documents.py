@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import time_machine
 
@@ -160,3 +160,110 @@ async def test_a_file_sent_without_a_file_name_is_a_problem_naming_the_file_not_
     assert response.status_code == 400, response.text
     assert [e["field"] for e in response.json()["errors"]] == ["file"]
     assert await ChallengeDocument.count().where(ChallengeDocument.challenge == draft.id) == 0
+
+
+async def test_the_brief_lists_the_documents_with_their_hashes_and_the_answered_questions(client):
+    from tests.factories import make_org
+    from tests.factories_contracts import pdf_text
+
+    team = await make_buyer_team()
+    challenge = await make_challenge(team.org, title="Quiet trams")
+    servant = await token_for(team.civil_servant)
+    url = f"/api/v1/challenges/{challenge.id}/documents"
+    first = await client.post(url, headers=servant, **upload("Noise regulation", "rule.pdf", PDF, change_note="The regulation."))
+    second = await client.post(url, headers=servant, **upload("Noise measurements", "noise.csv", CSV_V1, change_note="Measurements."))
+    newer = await client.post(url, headers=servant, **upload("Noise measurements 2026", "noise.csv", CSV_V2,
+                                                             replaces=second.json()["id"], change_note="Newer measurements."))
+    assert {first.status_code, second.status_code, newer.status_code} == {201}
+    asker = await make_user("company_member", org=await make_org("company", name="Silent Wheels BV"))
+    asked = await client.post(f"/api/v1/challenges/{challenge.id}/questions", headers=await token_for(asker),
+                              json={"text": "May the sensors stay on the trams after the test?"})
+    assert asked.status_code == 201, asked.text
+
+    _pages, text = pdf_text((await client.get(f"/api/v1/challenges/{challenge.id}/brief")).content)
+    flat = " ".join(text.split())
+    assert "Noise regulation" in flat and "Noise measurements 2026" in flat
+    unbroken = "".join(text.split())
+    for content in (PDF, CSV_V1, CSV_V2):  # every version, the superseded one too, with its hash
+        assert hashlib.sha256(content).hexdigest() in unbroken
+    assert "superseded" in flat
+    assert "May the sensors stay" not in flat  # not answered yet: not public
+
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=5)):
+        answered = await client.post(f"/api/v1/questions/{asked.json()['id']}/answer", headers=servant,
+                                     json={"text": "Yes, if the company removes them within 30 days of the end."})
+        assert answered.status_code == 200, answered.text
+        _pages, text = pdf_text((await client.get(f"/api/v1/challenges/{challenge.id}/brief?lang=fr")).content)
+    flat = " ".join(text.split())
+    assert "Questions et réponses" in flat
+    assert "May the sensors stay on the trams after the test?" in flat
+    assert "Yes, if the company removes them within 30 days of the end." in flat
+    assert "Silent Wheels" not in flat  # the asker is never named
+
+
+async def test_published_documents_are_tender_documents_in_ocds_and_the_review_finds_no_error(client, settings):
+    from tests.factories_transparency import data_review, ocds_errors
+
+    team = await make_buyer_team()
+    draft = await make_challenge(team.org, published=False)
+    servant = await token_for(team.civil_servant)
+    url = f"/api/v1/challenges/{draft.id}/documents"
+    annex = await client.post(url, headers=servant, **upload("Call volumes", "volumes.csv", CSV_V1))
+    assert annex.status_code == 201, annex.text
+    ocid = f"{settings.ocds_ocid_prefix}-{draft.id}"
+    assert (await client.get(f"/api/v1/opendata/ocds/records/{ocid}")).status_code == 404  # a draft is not open data
+    assert (await client.post(f"/api/v1/challenges/{draft.id}/publish", headers=await token_for(team.officer))).status_code == 200
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=5)):
+        newer = await client.post(url, headers=servant, **upload("Call volumes by region", "volumes.csv", CSV_V2,
+                                                                 replaces=annex.json()["id"], change_note="Regions added."))
+        assert newer.status_code == 201, newer.text
+
+    record = (await client.get(f"/api/v1/opendata/ocds/records/{ocid}")).json()
+    assert ocds_errors(record, "record-package") == []
+    review = data_review(record)
+    assert review["errors"] == {"validation": [], "conformance": {}, "closed_codelists": {}}, review["errors"]
+    releases = record["records"][0]["releases"]
+    at_publication = next(r for r in releases if r["tag"] == ["tender"])
+    assert [d["title"] for d in at_publication["tender"]["documents"] if d["documentType"] == "biddingDocuments"] == ["Call volumes"]
+    documents = {d["title"]: d for d in record["records"][0]["compiledRelease"]["tender"]["documents"]}
+    old, new = documents["Call volumes"], documents["Call volumes by region"]
+    assert old["documentType"] == new["documentType"] == "biddingDocuments"
+    assert hashlib.sha256(CSV_V1).hexdigest() in old["description"] and "Superseded by version 2" in old["description"]
+    assert hashlib.sha256(CSV_V2).hexdigest() in new["description"] and new["format"] == "text/csv"
+    assert (await client.get(new["url"].removeprefix(settings.base_url))).content == CSV_V2
+
+
+async def test_a_registered_bidder_is_told_when_the_civil_servant_replaces_a_document_from_the_page(client):
+    from tests.factories import mailed_link
+
+    team = await make_buyer_team()
+    challenge = await make_challenge(team.org, title="Quiet trams")
+    added = await client.post(f"/api/v1/challenges/{challenge.id}/documents", headers=await token_for(team.civil_servant),
+                              **upload("Noise measurements", "noise.csv", CSV_V1, change_note="Measurements added."))
+    assert added.status_code == 201, added.text
+    # A founder signs her company up, confirms her address and starts a proposal: she is now a bidder.
+    registration = {"email": "lena@silentwheels.be", "password": "a long enough passphrase", "name": "Lena Claes",
+                    "organisation": {"kind": "company", "name": "Silent Wheels", "country": "BE", "size": "micro"}}
+    assert (await client.post("/api/v1/auth/register", json=registration)).status_code == 202
+    confirmed = await client.post("/api/v1/auth/register/confirm", json={"token": await mailed_link(registration["email"], "confirm_registration")})
+    assert confirmed.status_code == 201, confirmed.text
+    token = await client.post("/api/v1/auth/tokens", json={"email": registration["email"], "password": registration["password"]})
+    api = {"Authorization": f"Bearer {token.json()['token']}"}
+    assert (await client.post(f"/api/v1/challenges/{challenge.id}/proposals", headers=api)).status_code == 201
+
+    page_client = await signed_in_client(client, team.civil_servant)
+    csrf = await csrf_token(page_client, f"/challenges/{challenge.id}/documents")
+    missing_note = await page_client.post(f"/challenges/{challenge.id}/documents", files={"file": ("noise.csv", CSV_V2)},
+                                          data={"_csrf_token": csrf, "title": "Noise measurements 2026", "replaces": added.json()["document_id"]})
+    assert missing_note.status_code == 422 and 'id="f-change_note-error"' in missing_note.text
+    replaced = await page_client.post(f"/challenges/{challenge.id}/documents", files={"file": ("noise.csv", CSV_V2)}, follow_redirects=False,
+                                      data={"_csrf_token": csrf, "title": "Noise measurements 2026", "replaces": added.json()["document_id"],
+                                            "change_note": "New noise measurements from 2026."})
+    assert replaced.status_code == 303, replaced.text
+
+    mail = await OutboxMessage.select().where((OutboxMessage.to_address == registration["email"]) & (OutboxMessage.kind == "challenge_amended"))
+    assert len(mail) == 1 and "New noise measurements from 2026." in mail[0]["body_text"] and f"/challenges/{challenge.id}" in mail[0]["body_text"]
+    items = (await client.get(f"/api/v1/challenges/{challenge.id}/documents", headers=api)).json()["items"]
+    current = next(d for d in items if d["current"])
+    assert current["title"] == "Noise measurements 2026" and current["version"] == 2
+    assert (await client.get(current["url"], headers=api)).content == CSV_V2

@@ -1,4 +1,6 @@
-"""The public challenge brief as a PDF, re-rendered when the challenge changes (a new version)."""
+"""The public challenge brief as a PDF: the problem, the test, the stages, the documents the challenge carries
+(with their SHA-256) and the answered questions. Re-rendered when the challenge changes (a new version, which
+a document attached by amendment also makes) or a question is answered."""
 
 from __future__ import annotations
 
@@ -6,6 +8,8 @@ import json
 
 from marketplace.accounts.services import parse_id
 from marketplace.accounts.tables import Organisation
+from marketplace.challenges.dialogue import answered_questions
+from marketplace.challenges.documents import rows_of
 from marketplace.challenges.tables import Challenge, ChallengeStage
 from marketplace.core.clock import as_utc
 from marketplace.core.errors import NotFound
@@ -26,7 +30,9 @@ async def challenge_brief(challenge_id: str, language: str) -> Document:
         raise NotFound("challenge")
     language = language if language in LOCALES else "en"
     stored = await latest_document("challenge_brief", "challenge", challenge.id, language)
-    if stored is not None and as_utc(stored.created_at) >= as_utc(challenge.updated_at):
+    questions = await answered_questions(challenge.id)
+    changed = max([as_utc(challenge.updated_at), *(as_utc(q["answered_at"]) for q in questions)])
+    if stored is not None and as_utc(stored.created_at) >= changed:
         return stored
     buyer = await Organisation.objects().where(Organisation.id == challenge.buyer).first()
     stages = await ChallengeStage.objects().where(ChallengeStage.challenge == challenge.id).order_by(ChallengeStage.position)
@@ -34,4 +40,5 @@ async def challenge_brief(challenge_id: str, language: str) -> Document:
         "challenge_brief", "challenge", challenge.id, language, "challenge_brief.html",
         reference=challenge.title[:80], challenge=challenge, buyer=buyer, stages=stages,
         topics=json.loads(challenge.topics or "[]"), cpv_codes=json.loads(challenge.cpv_codes or "[]"),
+        documents=await rows_of(challenge.id), questions=questions,
     )

@@ -3,7 +3,8 @@ compiled release is merged by the Open Contracting Partnership's own library (oc
 
 A process is one published challenge (ocid = `<OCDS_OCID_PREFIX>-<challenge id>`). Its releases:
 - `tender` at publication: planning (the problem and the budget), the tender with its stages as
-  milestones, its enquiry period and the challenge brief as a document;
+  milestones, its enquiry period, the challenge brief and the documents the challenge carries (every
+  version, with its SHA-256; `biddingDocuments`);
 - `tenderAmendment` for every published amendment (tender.amendments with the change note);
 - `tenderUpdate` when the challenge closes (number of tenderers, stage decisions);
 - `award` for every award (the supplier with its Belgian enterprise number);
@@ -30,7 +31,13 @@ import ocdsmerge
 
 from marketplace.accounts.tables import Organisation
 from marketplace.awards.tables import Award, Contract
-from marketplace.challenges.tables import Challenge, ChallengeStage, ChallengeVersion, Question
+from marketplace.challenges.tables import (
+    Challenge,
+    ChallengeDocument,
+    ChallengeStage,
+    ChallengeVersion,
+    Question,
+)
 from marketplace.core.clock import as_utc, now, rfc3339
 from marketplace.core.errors import NotFound
 from marketplace.documents.tables import Document
@@ -160,7 +167,10 @@ async def _process(challenge: dict[str, Any]) -> dict[str, Any]:
     payouts = await Payout.select().where(Payout.experiment.is_in(exp_ids)) if exp_ids else []
     questions = await Question.count().where(Question.challenge == cid)
     counts = await _tender_counts(cid) if challenge["status"] in FINISHED else None
+    attached = await ChallengeDocument.select().where(ChallengeDocument.challenge == cid).order_by(
+        ChallengeDocument.uploaded_at).order_by(ChallengeDocument.version)
     return {"challenge": challenge, "orgs": orgs, "stages": stages, "versions": versions, "awards": awards,
+            "attached": attached,
             "contracts": contracts, "documents": documents, "experiments": experiments, "milestones": milestones,
             "payouts": payouts, "questions": questions, "counts": counts}
 
@@ -195,7 +205,8 @@ def _tender(p: dict[str, Any], status: str, at: datetime) -> dict[str, Any]:
                   for i, code in enumerate(json.loads(ch["cpv_codes"] or "[]"))],
         "documents": [{"id": f"brief-{ch['id']}", "documentType": "tenderNotice", "title": f"Challenge brief: {ch['title']}",
                        "url": f"{base}/challenges/{ch['id']}/brief.pdf", "format": "application/pdf", "language": "en",
-                       "datePublished": rfc3339(ch["published_at"])}],
+                       "datePublished": rfc3339(ch["published_at"])},
+                      *_attached_documents(p, at)],
         "milestones": [_stage_milestone(p, s, at) for s in p["stages"]],
     }
     if p["stages"]:
@@ -210,6 +221,29 @@ def _tender(p: dict[str, Any], status: str, at: datetime) -> dict[str, Any]:
     if p["counts"] is not None and status != "active":
         tender["numberOfTenderers"] = p["counts"]["tenderers"]
     return tender
+
+
+def _attached_documents(p: dict[str, Any], at: datetime) -> list[dict[str, Any]]:
+    """The documents the challenge carries as they stood at `at`: every version public by then (attached to the
+    draft: public at publication; by amendment: at once), superseded ones too, each with its SHA-256."""
+    ch = p["challenge"]
+    published = as_utc(ch["published_at"])
+    out = []
+    for d in p.get("attached", []):
+        public = max(published, as_utc(d["uploaded_at"]))
+        if public > at:
+            continue
+        description = f"Version {d['version']} of this document: {d['filename']}, {d['size_bytes']} bytes, SHA-256 {d['sha256']}."
+        entry: dict[str, Any] = {
+            "id": f"document-{d['id']}", "documentType": "biddingDocuments", "title": d["title"],
+            "url": f"{get_settings().base_url}/api/v1/challenges/{ch['id']}/documents/{d['id']}",
+            "format": d["content_type"].split(";")[0].strip(), "datePublished": rfc3339(public)}
+        if d["superseded_at"] is not None and as_utc(d["superseded_at"]) <= at:
+            description += f" Superseded by version {d['version'] + 1} on {rfc3339(d['superseded_at'])}."
+            entry["dateModified"] = rfc3339(d["superseded_at"])
+        entry["description"] = description
+        out.append(entry)
+    return out
 
 
 def _stage_milestone(p: dict[str, Any], s: dict[str, Any], at: datetime) -> dict[str, Any]:
