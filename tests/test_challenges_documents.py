@@ -267,3 +267,16 @@ async def test_a_registered_bidder_is_told_when_the_civil_servant_replaces_a_doc
     current = next(d for d in items if d["current"])
     assert current["title"] == "Noise measurements 2026" and current["version"] == 2
     assert (await client.get(current["url"], headers=api)).content == CSV_V2
+
+
+async def test_the_demo_triage_challenge_carries_a_document_once(client):
+    from marketplace.demo import load_demo
+
+    await load_demo()
+    await load_demo()
+    triage = await Challenge.objects().where(Challenge.title == "Prioritise 112 emergency calls by severity").first()
+    items = (await client.get(f"/api/v1/challenges/{triage.id}/documents")).json()["items"]
+    assert [d["filename"] for d in items] == ["calls-per-hour-2022-02-18.csv"]
+    content = (await client.get(items[0]["url"])).content
+    assert content.startswith(b"hour,calls,abandoned") and hashlib.sha256(content).hexdigest() == items[0]["sha256"]
+    assert items[0]["sha256"] in (await client.get(f"/challenges/{triage.id}")).text

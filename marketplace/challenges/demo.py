@@ -45,6 +45,8 @@ CHALLENGES: list[dict[str, Any]] = [
              "Yes, with the company's consent recorded on the platform. The company stays the contracting party."),
         ],
         "co_sponsor": ("ghent", "pieter", "Ghent's non-emergency line has the same peaks during city events; we want to learn from this experiment."),
+        "documents": [("Calls per hour during the storm of 18 February 2022 (counts only)", "calls-per-hour-2022-02-18.csv",
+                       "hour,calls,abandoned\n06:00,412,31\n07:00,655,58\n08:00,903,122\n09:00,1187,204\n10:00,968,141\n")],
     },
     {
         "key": "bike_parking", "buyer": "ghent", "author": "pieter", "approver": "pieter", "template": "open-call",
@@ -145,6 +147,8 @@ async def load(ctx: Any) -> None:
                 org_key, user_key, statement = spec["co_sponsor"]
                 await CoSponsor.insert(CoSponsor(challenge=challenge.id, organisation=ctx.orgs[org_key].id,
                                                  declared_by=ctx.users[user_key].id, statement=statement))
+            for title, filename, text in spec.get("documents", []):
+                await _attach(challenge, ctx.users[spec["author"]].id, title, filename, text.encode())
             for follower in ("lena", "amina"):
                 await Follow.insert(Follow(challenge=challenge.id, user=ctx.users[follower].id))
         challenges[spec["key"]] = challenge
@@ -153,6 +157,22 @@ async def load(ctx: Any) -> None:
     if await _existing(ctx.orgs[DRAFT["buyer"]].id, DRAFT["title"]) is None:
         await Challenge.insert(Challenge(buyer=ctx.orgs[DRAFT["buyer"]].id, created_by=ctx.users[DRAFT["author"]].id, title=DRAFT["title"],
                                          summary=DRAFT["summary"], topics=json.dumps(DRAFT["topics"])))
+
+
+async def _attach(challenge: Challenge, author: Any, title: str, filename: str, content: bytes) -> None:
+    """A document attached before publication, its bytes kept by the documents domain as uploads are."""
+    import hashlib
+    import uuid
+
+    from marketplace.challenges.documents import KIND, LANGUAGE
+    from marketplace.challenges.tables import ChallengeDocument
+    from marketplace.documents.services import store_document
+
+    series, content_type = uuid.uuid4(), "text/csv; charset=utf-8"
+    stored = await store_document(KIND, KIND, series, LANGUAGE, content, media_type=content_type)
+    await ChallengeDocument.insert(ChallengeDocument(
+        challenge=challenge.id, series=series, title=title, filename=filename, content_type=content_type, size_bytes=len(content),
+        sha256=hashlib.sha256(content).hexdigest(), stored=stored.id, uploaded_by=author, uploaded_at=challenge.publish_at))
 
 
 async def _org_of(ctx: Any, user_key: str) -> Any:
