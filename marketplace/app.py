@@ -25,6 +25,7 @@ from marketplace.core.openapi import describe_problems
 from marketplace.core.templating import TEMPLATE_DIR, configure
 from marketplace.procedures.engine import Text
 from marketplace.settings import Settings, get_settings
+from marketplace.web.apidocs import LocalRedocPlugin, redoc_assets_router
 
 log = logging.getLogger("marketplace")
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *discover_routes(),
             create_static_files_router(path="/static", directories=[PACKAGE_DIR / "web" / "static"], opt={"allow": "public"},
                                        include_in_schema=False),
+            redoc_assets_router(),
         ],
         guards=[access],
         exception_handlers={Exception: exception_handler},
@@ -116,6 +118,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             version="1.0.0",
             description="Public bodies publish problems; companies answer in staged steps; milestones are paid on time.",
             path="/schema",
+            render_plugins=[LocalRedocPlugin(path=["/", "/redoc"])],  # no CDN, no web fonts: works offline
         ),
         request_max_body_size=MAX_BODY_BYTES,
         type_encoders={Text: str},  # a procedure template's texts answer in the request's language
@@ -128,8 +131,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
     describe_problems(app)
     # Around everything Litestar answers, unknown paths and 405s included (route middleware is not):
     # so a 404 page knows who is signed in and speaks their language, and HEAD is answered wherever GET is.
+    from marketplace.operations.metrics import RequestMetricsMiddleware
+    from marketplace.web.errors import DatabaseUnavailableMiddleware
+
     app.asgi_handler = _outermost(app.asgi_handler, HeadAsGetMiddleware(), LocaleMiddleware(), AuthenticationMiddleware(),
-                                  SecurityHeadersMiddleware(), RequestLogMiddleware())
+                                  DatabaseUnavailableMiddleware(), SecurityHeadersMiddleware(), RequestLogMiddleware(),
+                                  RequestMetricsMiddleware())
     return app
 
 

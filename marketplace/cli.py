@@ -91,6 +91,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import os
     from dataclasses import replace
 
+    from marketplace.operations.multiprocess import prepare_folder
+
+    prepare_folder()  # before any server process imports prometheus_client: they all count there
     _setup_logging()
 
     from marketplace.settings import get_settings, use_settings

@@ -112,6 +112,12 @@ class Settings:
     audit_checkpoint_minutes: int = 10
     """`MARKETPLACE_AUDIT_CHECKPOINT_MINUTES`: how often the worker publishes a checkpoint of the audit chain's head."""
 
+    metrics_token: str | None = None
+    """`MARKETPLACE_METRICS_TOKEN`: lets `/metrics` and `/readyz` be asked from another host with
+    `Authorization: Bearer <token>`. Unset: only from the server itself (loopback)."""
+    worker_heartbeat_max_age_seconds: int = 60
+    """`MARKETPLACE_WORKER_HEARTBEAT_MAX_AGE`: `/readyz` fails when no background worker reported for this many seconds."""
+
     @property
     def is_postgres(self) -> bool:
         return self.database_url.startswith(("postgres://", "postgresql://"))
@@ -149,6 +155,8 @@ class Settings:
             ocds_ocid_prefix=env.get("OCDS_OCID_PREFIX") or "ocds-mkt000",
             audit_key=env.get("MARKETPLACE_AUDIT_KEY") or _file_contents(env.get("MARKETPLACE_AUDIT_KEY_FILE")),
             audit_checkpoint_minutes=_int(env, "MARKETPLACE_AUDIT_CHECKPOINT_MINUTES", 10, minimum=1),
+            metrics_token=(env.get("MARKETPLACE_METRICS_TOKEN") or "").strip() or None,
+            worker_heartbeat_max_age_seconds=_int(env, "MARKETPLACE_WORKER_HEARTBEAT_MAX_AGE", 60, minimum=5),
         )
 
 

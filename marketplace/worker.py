@@ -34,8 +34,13 @@ async def run_once(jobs: list[Job] | None = None) -> dict[str, int]:
         name = f"{job.__module__}.{job.__name__}"
         try:
             done[name] = await job()
-        except Exception:  # noqa: BLE001 - the worker must outlive one job's bug
-            log.exception("background job %s failed", name)
+        except Exception as exc:  # noqa: BLE001 - the worker must outlive one job's bug
+            from marketplace.core.db import is_unavailable
+
+            if is_unavailable(exc):  # a database restart: one line per job, the next round tries again
+                log.warning("background job %s: the database cannot be reached (%r)", name, exc)
+            else:
+                log.exception("background job %s failed", name)
             done[name] = -1
     return done
 
@@ -71,7 +76,10 @@ async def run_forever(interval: float, stop: asyncio.Event | None = None, jobs: 
     if not await wait_for_migrations(max(interval, 5.0), stop):
         return
     log.info("worker started with %d jobs, every %.1f s when idle", len(jobs), interval)
+    from marketplace.operations.heartbeat import beat_if_due
+
     while not stop.is_set():
+        await beat_if_due()  # /readyz and /metrics read it: this worker goes round
         done = await run_once(jobs)
         if any(count > 0 for count in done.values()):
             await asyncio.sleep(0)  # let the web requests of this process in between

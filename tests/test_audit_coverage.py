@@ -44,6 +44,7 @@ NOT_STATE_CHANGES = {
     "payments/payouts.py:wake_waiting_payouts": "retry timing only: the payouts' state does not change",
     "accounts/pages.py:notification_open": "a reader marks their own notification read",
     "accounts/pages.py:notifications_read": "a reader marks their own notifications read",
+    "operations/heartbeat.py:beat": "a worker's liveness stamp for /readyz and /metrics, not a domain state change",
 }
 
 

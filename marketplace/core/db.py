@@ -66,6 +66,33 @@ def connection_problem(exc: BaseException) -> str | None:
     return f"cannot use the database at {where}: {reason}" if reason else None
 
 
+RETRY_AFTER_SECONDS = 5
+"""What a 503 tells a client to wait while the database cannot be reached (a restart takes seconds)."""
+
+
+def is_unavailable(exc: BaseException | None) -> bool:
+    """True when `exc` (or what it was raised from) says the database cannot be reached right now: a refused or
+    reset connection, a server shutting down, restarting or starting up, a connection it closed. Not a bug of
+    ours: the request may be tried again (503 with Retry-After), and asyncpg's pool replaces closed connections."""
+    try:
+        import asyncpg
+    except ImportError:  # pragma: no cover
+        asyncpg = None  # type: ignore[assignment]
+    seen = 0
+    while exc is not None and seen < 5:
+        if isinstance(exc, ConnectionError | socket.gaierror) or (
+                isinstance(exc, OSError) and ("Connect call failed" in str(exc) or "Multiple exceptions" in str(exc))):
+            return True
+        if asyncpg is not None:
+            if isinstance(exc, asyncpg.PostgresConnectionError | asyncpg.AdminShutdownError | asyncpg.CannotConnectNowError
+                          | asyncpg.CrashShutdownError | asyncpg.TooManyConnectionsError):
+                return True
+            if isinstance(exc, asyncpg.InterfaceError) and "connection is closed" in str(exc):
+                return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
 def discover_apps() -> list[str]:
     """Every domain folder with a `piccolo_app.py` is a Piccolo app (dependencies order them)."""
     return sorted(

@@ -15,6 +15,8 @@ from typing import Any
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
+from marketplace.core.logs import request_id
+
 log = logging.getLogger("marketplace.errors")
 
 PROBLEM_JSON = "application/problem+json"
@@ -108,6 +110,8 @@ def problem(status: int, detail: str, errors: list[FieldError] | None = None, ti
         "detail": detail,
         "errors": [{"field": e.field, "message": e.message} for e in errors or []],
     }
+    if rid := request_id.get():
+        body["request_id"] = rid  # the same id as the log lines and the X-Request-ID header: quote it to us
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers or {})
 
 
@@ -161,8 +165,23 @@ def api_exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Re
     if isinstance(exc, HTTPException):
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
         return problem(exc.status_code, detail, headers=exc.headers)
+    from marketplace.core.db import is_unavailable
+
+    if is_unavailable(exc):
+        log.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)
+        return unavailable_problem()
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(500, "Something went wrong on our side. It has been logged; please try again.")
+
+
+UNAVAILABLE = "The service cannot reach its database for a moment. Please try again in a few seconds."
+
+
+def unavailable_problem() -> Response[Any]:
+    """503 while the database cannot be reached (a restart, a failover): the client may try again."""
+    from marketplace.core.db import RETRY_AFTER_SECONDS
+
+    return problem(503, UNAVAILABLE, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 def text_response(status: int, detail: str) -> Response[str]:

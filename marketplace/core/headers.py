@@ -30,7 +30,12 @@ class HeadAsGetMiddleware(ASGIMiddleware):
                 message = {"type": "http.response.body", "body": b"", "more_body": False}
             await send(message)
 
-        await next_app({**scope, "method": "GET"}, receive, send_headers_only)
+        as_get = {**scope, "method": "GET"}
+        try:
+            await next_app(as_get, receive, send_headers_only)
+        finally:
+            if "path_template" in as_get:  # the route matched, for the request metrics around this
+                scope["path_template"] = as_get["path_template"]
 
 
 class SecurityHeadersMiddleware(ASGIMiddleware):

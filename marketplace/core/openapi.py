@@ -38,6 +38,8 @@ PROBLEM = Schema(
         "errors": Schema(type=OpenAPIType.ARRAY, items=Schema(
             type=OpenAPIType.OBJECT, required=["field", "message"],
             properties={"field": Schema(type=OpenAPIType.STRING), "message": Schema(type=OpenAPIType.STRING)})),
+        "request_id": Schema(type=OpenAPIType.STRING,
+                             description="The id of this request in our logs (also in the X-Request-ID header): quote it to us."),
     },
 )
 MEANING = {

@@ -1,0 +1,1 @@
+"""What operators watch: readiness (`/readyz`), Prometheus metrics (`/metrics`) and the worker's heartbeat."""
