@@ -345,6 +345,6 @@ async def test_a_database_outage_is_not_a_missing_company(client, monkeypatch):
 
     monkeypatch.setattr(Organisation, "select", outage)
     response = await client.post(f"/api/v1/organisations/{founder.org.id}/payment-account", headers=headers)
-    assert response.status_code == 500
+    assert response.status_code == 503 and response.headers["retry-after"]  # try again soon; not a 404
     monkeypatch.undo()
     assert (await client.post("/api/v1/organisations/not-an-id/payment-account", headers=headers)).status_code == 404

@@ -89,6 +89,10 @@ def is_unavailable(exc: BaseException | None) -> bool:
                 return True
             if isinstance(exc, asyncpg.InterfaceError) and "connection is closed" in str(exc):
                 return True
+            if isinstance(exc, asyncpg.InternalClientError) and "another operation" in str(exc):
+                # the server's "terminating connection" arrived on an idle pooled connection and its socket is not
+                # closed yet: the query meets a protocol still consuming that error (the pool drops it once closed)
+                return True
         exc, seen = exc.__cause__ or exc.__context__, seen + 1
     return False
 

@@ -74,4 +74,4 @@ EXAMPLES: dict[str, Callable[[Any], Awaitable[str | list[str]]]] = {
 }
 
 # Pages the sweep never visits (not HTML, or redirects only).
-SKIP_PREFIXES = ("/api/", "/schema", "/static", "/sandbox", "/language/", "/healthz")
+SKIP_PREFIXES = ("/api/", "/schema", "/static", "/sandbox", "/language/", "/healthz", "/readyz", "/metrics")
