@@ -15,7 +15,7 @@ DAYS = timedelta(days=1)
 
 
 async def make_open_challenge(buyer=None, *, template: str = "light", start: datetime | None = None,
-                              title: str = "Faster triage of 112 calls", **fields) -> Challenge:
+                              title: str = "Faster triage of 112 calls", gap_days: int = 7, **fields) -> Challenge:
     """A published challenge whose first stage opened at `start` (default: now) and closes after the
     template's duration; later stages are pending with their planned dates."""
     buyer = buyer or await make_org("public_body")
@@ -24,7 +24,7 @@ async def make_open_challenge(buyer=None, *, template: str = "light", start: dat
     challenge = Challenge(buyer=buyer.id, status=Challenge.Status.published, title=title, procedure_template=tpl.id,
                           procedure_version=tpl.version, current_stage=tpl.stages[0].key, published_at=start, **fields)
     await challenge.save()
-    for position, planned in enumerate(engine.schedule(tpl, start, gap_days=7)):
+    for position, planned in enumerate(engine.schedule(tpl, start, gap_days=gap_days)):
         await ChallengeStage.insert(ChallengeStage(
             challenge=challenge.id, key=planned.key, position=position, opens_at=planned.opens_at, closes_at=planned.closes_at,
             status=ChallengeStage.Status.open if position == 0 else ChallengeStage.Status.pending))

@@ -73,11 +73,13 @@ async def amend(principal: Principal, row: dict, data: schemas.ChallengePatch) -
         if new is None or (old is not None and rules.is_aware(new) and new < old):
             errors.append(FieldError("qa_closes_at", "may only move later once published"))
     planned = _replan(stages, new_closes)
-    min_days = get_settings().min_stage_open_days
+    from marketplace.procedures import engine
+
+    min_open = engine.get(row["procedure_template"], row["procedure_version"]).min_open(get_settings().min_stage_open_days)
     for s in planned:
         if s["key"] in new_closes or s["moved"]:
-            if s["closes_at"] - s["opens_at"] < timedelta(days=min_days) or s["closes_at"] <= s["opens_at"]:
-                errors.append(FieldError(f"schedule.{s['key']}.closes_at", f"leaves the stage open less than {min_days} days"))
+            if s["closes_at"] - s["opens_at"] < min_open or s["closes_at"] <= s["opens_at"]:
+                errors.append(FieldError(f"schedule.{s['key']}.closes_at", rules.too_short(min_open)))
     last_close = planned[-1]["closes_at"] if planned else None
     qa = values.get("qa_closes_at", row["qa_closes_at"])
     if qa is not None and last_close is not None and rules.is_aware(as_utc(qa)) and as_utc(qa) > last_close:

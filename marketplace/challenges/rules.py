@@ -89,9 +89,18 @@ def override_errors(template: ProcedureTemplate, overrides: dict[str, datetime],
     return errors
 
 
+def too_short(min_open: timedelta) -> str:
+    """The message for a stage left open less than the procedure's minimum (days, or hours for short stages)."""
+    if min_open % timedelta(days=1):
+        return f"leaves the stage open less than {int(min_open / timedelta(hours=1))} hours"
+    return f"leaves the stage open less than {min_open.days} days"
+
+
 def plan_stages(template: ProcedureTemplate, start: datetime, overrides: dict[str, datetime], moment: datetime,
                 min_days: int) -> tuple[list[ScheduledStage], list[FieldError]]:
-    """The stage dates from the template's durations and the explicit deadlines, and what is wrong with them."""
+    """The stage dates from the template's durations and the explicit deadlines, and what is wrong with them.
+    A stage stays open at least the template's minimum (`min_stage_open_hours`), else `min_days` (the platform's)."""
+    min_open = template.min_open(min_days)
     stages = schedule(template, start, overrides)
     errors = []
     for stage in stages:
@@ -100,8 +109,8 @@ def plan_stages(template: ProcedureTemplate, start: datetime, overrides: dict[st
             errors.append(FieldError(field, "is in the past"))
         elif stage.closes_at <= stage.opens_at:
             errors.append(FieldError(field, "must be after the stage opens (when the previous stage closes)"))
-        elif stage.closes_at - stage.opens_at < timedelta(days=min_days):
-            errors.append(FieldError(field, f"leaves the stage open less than {min_days} days"))
+        elif stage.closes_at - stage.opens_at < min_open:
+            errors.append(FieldError(field, too_short(min_open)))
     return stages, errors
 
 

@@ -21,8 +21,9 @@ from marketplace.settings import PROJECT_ROOT
 PROCEDURES_DIR = PROJECT_ROOT / "procedures"
 
 FIELD_TYPES = {"text", "textarea", "number", "money", "choice", "multichoice", "url", "date", "boolean", "milestones", "team"}
-DECISIONS = {"shortlist", "award", "pass_fail"}
-FEATURES = {"questions", "edits", "pitch", "documents"}
+DECISIONS = {"shortlist", "award", "pass_fail", "continue"}
+FEATURES = {"questions", "edits", "pitch", "documents", "team"}
+PANELS = {"evaluators", "jury"}  # who scores a stage: the assigned evaluators, or the challenge's jury (live, on a phone)
 MIME_TYPES = {
     "pdf": "application/pdf",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -118,6 +119,15 @@ class StageSpec:
     criteria: tuple[CriterionSpec, ...]
     paid: bool = False  # phase contracts (e.g. SBRI feasibility) are paid before the next stage opens
     cap_percent: int | None = None  # a paid stage's contracts together: at most this share of the budget cap
+    duration_hours: int | None = None  # a short stage (e.g. a step of a two-day design sprint): open this many hours
+    team_min_members: int | None = None  # `team` feature: at least this many named members to submit the stage
+    team_mixed: bool = False  # `team` feature: at least one member from a university, civil society or a public body
+    panel: str = "evaluators"  # who scores the stage: "evaluators" or "jury"
+
+    @property
+    def duration(self) -> timedelta:
+        """How long the stage stays open when the challenge is published (hours for a short stage, else days)."""
+        return timedelta(hours=self.duration_hours) if self.duration_hours else timedelta(days=self.duration_days)
 
     def field(self, key: str) -> FieldSpec | None:
         return next((f for f in self.fields if f.key == key), None)
@@ -131,6 +141,14 @@ class ProcedureTemplate:
     description: Text
     stages: tuple[StageSpec, ...]
     source: str = ""
+    min_stage_open_hours: int | None = None  # the shortest a stage may stay open; None: the platform's setting (in days)
+
+    def min_open(self, default_days: int) -> timedelta:
+        """The shortest a stage of this procedure may stay open: the template's own minimum, or else the
+        platform's `MARKETPLACE_MIN_STAGE_OPEN_DAYS` (`default_days`)."""
+        if self.min_stage_open_hours is not None:
+            return timedelta(hours=self.min_stage_open_hours)
+        return timedelta(days=default_days)
 
     def stage(self, key: str) -> StageSpec:
         for s in self.stages:
@@ -183,9 +201,9 @@ def _parse_field(raw: dict[str, Any], where: str) -> FieldSpec:
                      choices=choices, carry_from=raw.get("carry_from"))
 
 
-STAGE_KEYS = {"key", "name", "description", "duration_days", "decision", "max_selected", "paid", "cap_percent", "features",
-              "fields", "documents", "criteria"}
-TEMPLATE_KEYS = {"id", "version", "name", "description", "stages"}
+STAGE_KEYS = {"key", "name", "description", "duration_days", "duration_hours", "decision", "max_selected", "paid", "cap_percent",
+              "features", "fields", "documents", "criteria", "team_min_members", "team_mixed", "panel"}
+TEMPLATE_KEYS = {"id", "version", "name", "description", "stages", "min_stage_open_hours"}
 
 
 def _unknown(raw: dict[str, Any], known: set[str], where: str) -> None:
@@ -258,8 +276,14 @@ def _parse_stage(raw: dict[str, Any], where: str) -> StageSpec:
     errors.run(_unknown, raw, STAGE_KEYS, where)
     name = errors.run(_text, raw, "name", where)
     description = errors.run(_text, raw, "description", where, False)
-    duration = errors.run(lambda: _positive(raw["duration_days"], where, "duration_days") if "duration_days" in raw
-                          else _fail(f"{where}: `duration_days` is required"))
+    duration, hours = 0, None
+    if "duration_days" in raw and "duration_hours" in raw:
+        errors.append(f"{where}: give `duration_days` or `duration_hours`, not both")
+    elif "duration_hours" in raw:
+        hours = errors.run(_positive, raw["duration_hours"], where, "duration_hours")
+    else:
+        duration = errors.run(lambda: _positive(raw["duration_days"], where, "duration_days") if "duration_days" in raw
+                              else _fail(f"{where}: `duration_days` is required (or `duration_hours`, for a short stage)"))
     decision = errors.run(_req, raw, "decision", str, where)
     if decision is not None and decision not in DECISIONS:
         errors.append(f"{where}: `decision` must be one of {', '.join(sorted(DECISIONS))}")
@@ -284,6 +308,21 @@ def _parse_stage(raw: dict[str, Any], where: str) -> StageSpec:
         errors.append(f"{where}: `max_selected` is required when `decision` is `shortlist` (how many advance)")
     if decision == "pass_fail" and max_selected is not None:
         errors.append(f"{where}: `max_selected` must be left out when `decision` is `pass_fail` (every proposal that passes advances)")
+    if decision == "continue" and max_selected is not None:
+        errors.append(f"{where}: `max_selected` must be left out when `decision` is `continue` (every submitted proposal moves on)")
+    team_min = raw.get("team_min_members")
+    if team_min is not None:
+        errors.run(_positive, team_min, where, "team_min_members")
+    team_mixed = raw.get("team_mixed", False)
+    if not isinstance(team_mixed, bool):
+        errors.append(f"{where}: `team_mixed` must be true or false")
+    if (team_min is not None or team_mixed) and "team" not in features:
+        errors.append(f"{where}: `team_min_members` and `team_mixed` need \"team\" in `features` (the team's members are named there)")
+    panel = raw.get("panel", "evaluators")
+    if panel not in PANELS:
+        errors.append(f"{where}: `panel` must be one of {', '.join(sorted(PANELS))}")
+    elif panel == "jury" and not criteria:
+        errors.append(f"{where}: `panel = \"jury\"` needs `[[stages.criteria]]` for the jury to score against")
     paid = raw.get("paid", False)
     if not isinstance(paid, bool):
         errors.append(f"{where}: `paid` must be true or false")
@@ -299,7 +338,7 @@ def _parse_stage(raw: dict[str, Any], where: str) -> StageSpec:
         raise TemplateError(*errors)
     return StageSpec(key=key, name=name, description=description, duration_days=duration, decision=decision, max_selected=max_selected,
                      features=features, fields=tuple(fields), documents=tuple(documents), criteria=tuple(criteria), paid=paid,
-                     cap_percent=cap_percent)
+                     cap_percent=cap_percent, duration_hours=hours, team_min_members=team_min, team_mixed=team_mixed, panel=panel)
 
 
 def _fail(message: str) -> None:
@@ -331,13 +370,23 @@ def parse_template(text: str, source: str) -> ProcedureTemplate:
     for raw in raw_stages[:-1]:
         if isinstance(raw, dict) and raw.get("decision") == "award" and not raw.get("paid"):
             errors.append(f"{source}, stage `{raw.get('key')}`: an `award` before the last stage gives contracts: set `paid = true`")
+    min_hours = data.get("min_stage_open_hours")
+    if min_hours is not None and errors.run(_positive, min_hours, source, "min_stage_open_hours") is not None:
+        for s in stages:
+            if s.duration < timedelta(hours=min_hours):
+                errors.append(f"{source}, stage `{s.key}`: `duration_hours` is shorter than the template's `min_stage_open_hours` ({min_hours})")
+    for s in stages:
+        if s.duration_hours and min_hours is None:
+            errors.append(f"{source}, stage `{s.key}`: a stage in `duration_hours` needs the template's `min_stage_open_hours` "
+                          "(the platform's minimum is counted in days)")
     for s in stages:
         for f in s.fields:
             if f.carry_from and not f.carry_from.startswith("profile.") and f.carry_from.split(".")[0] not in keys:
                 errors.append(f"{source}, stage `{s.key}`, field `{f.key}`: `carry_from` names an unknown stage")
     if errors:
         raise TemplateError(*errors)
-    return ProcedureTemplate(id=tid, version=version, name=name, description=description, stages=tuple(stages), source=source)
+    return ProcedureTemplate(id=tid, version=version, name=name, description=description, stages=tuple(stages), source=source,
+                             min_stage_open_hours=min_hours)
 
 
 @lru_cache(maxsize=1)
@@ -403,10 +452,17 @@ def schedule(template: ProcedureTemplate, start: datetime, closes_at: dict[str, 
     opens = start
     overrides = closes_at or {}
     for stage in template.stages:
-        closes = overrides.get(stage.key) or deadline_on_or_after(opens + timedelta(days=stage.duration_days))
+        closes = overrides.get(stage.key) or (next_hour(opens + stage.duration) if stage.duration_hours
+                                              else deadline_on_or_after(opens + stage.duration))
         out.append(ScheduledStage(stage.key, opens, closes))
         opens = closes + timedelta(days=gap_days)
     return out
+
+
+def next_hour(value: datetime) -> datetime:
+    """A short stage closes on the hour: the first full hour at or after `value`."""
+    whole = value.replace(minute=0, second=0, microsecond=0)
+    return whole if whole == value else whole + timedelta(hours=1)
 
 
 @dataclass(frozen=True)

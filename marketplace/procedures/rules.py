@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 def advance_cap(stage: StageSpec) -> int | None:
     """How many proposals may advance (or be selected) at this stage; None: no cap.
     `shortlist`: `max_selected`; `pass_fail`: every proposal that meets the bar; `award`: `max_selected` if set."""
-    return None if stage.decision == "pass_fail" else stage.max_selected
+    return None if stage.decision in ("pass_fail", "continue") else stage.max_selected
 
 
 def decision_rule(stage: StageSpec) -> str:
@@ -33,6 +33,8 @@ def decision_rule(stage: StageSpec) -> str:
         text = _("Shortlist: at most %(n)s proposals advance, the best ranked first.", n=cap)
     elif stage.decision == "pass_fail":
         text = _("Pass or fail: every proposal that meets the bar advances; there is no limit.")
+    elif stage.decision == "continue":
+        text = _("Continue: at the deadline every team that submitted this step moves on to the next; no decision is taken.")
     elif cap:
         text = _("Award: the proposals you advance are selected for a contract (at most %(n)s).", n=cap)
     else:
@@ -49,6 +51,7 @@ ACTION_FEATURES = {
     "edit_submission": "edits",         # change (save, upload, resubmit) a stage already submitted
     "upload_document": "documents",     # upload one of the stage's documents
     "schedule_pitch": "pitch",          # the buyer proposes pitch slots; a team picks one
+    "edit_team": "team",                # the team names its members (name, organisation, kind, country)
 }
 
 
@@ -71,7 +74,7 @@ def feature_label(feature: str) -> str:
     from marketplace.core.i18n import gettext as _
 
     return {"questions": _("questions to the buyer"), "edits": _("changes to a submitted stage"),
-            "documents": _("document uploads"), "pitch": _("pitch scheduling")}[feature]
+            "documents": _("document uploads"), "pitch": _("pitch scheduling"), "team": _("changes to the team's members")}[feature]
 
 
 class FeatureOff(Conflict):

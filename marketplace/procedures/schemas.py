@@ -62,6 +62,10 @@ class StageOut(msgspec.Struct):
     cap_percent: int | None = None  # a paid stage's contracts: at most this share of the budget cap
     max_advancing: int | None = None  # how many may advance (None: no cap)
     decision_rule: str = ""  # the decision kind in a sentence, in the reader's language
+    duration_hours: int | None = None  # a short stage: open this many hours (then `duration_days` is 0)
+    team_min_members: int | None = None  # `team`: at least this many named members to submit
+    team_mixed: bool = False  # `team`: at least one member from a university, civil society or a public body
+    panel: str = "evaluators"  # who scores the stage: "evaluators" or "jury"
 
 
 class ProcedureOut(msgspec.Struct):
@@ -70,6 +74,7 @@ class ProcedureOut(msgspec.Struct):
     name: str
     description: str
     stages: list[StageOut]
+    min_stage_open_hours: int | None = None  # the template's own minimum; None: the platform's (in days)
 
 
 def procedure_out(t: ProcedureTemplate) -> ProcedureOut:
@@ -86,7 +91,9 @@ def procedure_out(t: ProcedureTemplate) -> ProcedureOut:
                 criteria=[CriterionOut(key=c.key, name=str(c.name), weight=c.weight, scale_max=c.scale_max, guidance=guidance_out(c))
                           for c in s.criteria],
                 cap_percent=s.cap_percent, max_advancing=engine.advance_cap(s), decision_rule=engine.decision_rule(s),
+                duration_hours=s.duration_hours, team_min_members=s.team_min_members, team_mixed=s.team_mixed, panel=s.panel,
             )
             for s in t.stages
         ],
+        min_stage_open_hours=t.min_stage_open_hours,
     )

@@ -8,7 +8,7 @@ from litestar import Controller, Request, get, post, put
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from marketplace.core.auth import allow, current
-from marketplace.proposals import decisions, schemas, services
+from marketplace.proposals import decisions, schemas, services, team
 
 TEAM_ROLES = ("company_member", "incubator_member")
 READERS = ("company_member", "incubator_member", "civil_servant", "procurement_officer", "buyer_admin", "evaluator")
@@ -41,6 +41,17 @@ class ProposalController(Controller):
         """Submit the stage (again, as a new version, until the deadline). 409 after `closes_at`;
         422 naming each missing or too-long field."""
         return await services.submit_stage(current(request), proposal_id, stage)
+
+    @get("/proposals/{proposal_id:str}/team", opt=allow(*READERS))
+    async def read_team(self, request: Request[Any, Any, Any], proposal_id: str) -> team.TeamOut:
+        """The team's named members (name, organisation, kind, country), for whoever may read the proposal."""
+        return await team.read_team(current(request), proposal_id)
+
+    @put("/proposals/{proposal_id:str}/team", opt=allow(*TEAM_ROLES), status_code=HTTP_200_OK)
+    async def replace_team(self, request: Request[Any, Any, Any], proposal_id: str, data: team.TeamIn) -> team.TeamOut:
+        """Name the team's members (`{members: [{name, organisation, kind, country}]}`, replacing the list) while the
+        proposal's stage is open and declares `team`; 409 naming the stage and the feature otherwise."""
+        return await team.replace_team(current(request), proposal_id, data)
 
     @post("/proposals/{proposal_id:str}/withdraw", opt=allow(*TEAM_ROLES), status_code=HTTP_200_OK)
     async def withdraw(self, request: Request[Any, Any, Any], proposal_id: str) -> schemas.ProposalOut:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from marketplace.challenges.tables import Challenge, ChallengeStage
@@ -77,7 +77,35 @@ async def _close_submissions(challenge: dict[str, Any], stage: dict[str, Any]) -
         if moved:  # the clock did it, whoever's request noticed first
             await record("system", "stage.submissions_closed", "challenge", challenge["id"], {"stage": stage["key"]},
                          before={"status": "open"}, after={"status": "evaluation"})
+            template = engine.get(challenge["procedure_template"], challenge["procedure_version"])
+            if template.stage(stage["key"]).decision == "continue":
+                await _continue_stage(challenge, template, stage)
     return bool(moved)
+
+
+async def _continue_stage(challenge: dict[str, Any], template: engine.ProcedureTemplate, stage: dict[str, Any]) -> None:
+    """A stage decided by `continue` (a step of a design sprint): at its deadline every team that submitted it
+    moves on to the next stage and the stage is decided at once; no decision or feedback is asked. A team that
+    did not submit stays behind at the closed stage."""
+    from marketplace.proposals.tables import Proposal, ProposalStage
+
+    following = template.next_stage(stage["key"])
+    moment = now()
+    await ChallengeStage.update({ChallengeStage.status: ChallengeStage.Status.decided, ChallengeStage.decided_at: moment}).where(
+        ChallengeStage.id == stage["id"])
+    await record("system", "stage.decided", "challenge", challenge["id"], {"stage": stage["key"], "decision": "continue"},
+                 before={"status": "evaluation"}, after={"status": "decided"})
+    submitted = await ProposalStage.select(ProposalStage.proposal, ProposalStage.proposal.status.as_alias("status")).where(
+        (ProposalStage.stage == stage["key"]) & (ProposalStage.version > 0) & (ProposalStage.proposal.challenge == challenge["id"])
+        & (ProposalStage.proposal.current_stage == stage["key"]) & (ProposalStage.proposal.status == Proposal.Status.submitted))
+    if following is None or not submitted:
+        return
+    ids = [r["proposal"] for r in submitted]
+    await Proposal.update({Proposal.status: Proposal.Status.advanced, Proposal.current_stage: following.key,
+                           Proposal.updated_at: moment}).where(Proposal.id.is_in(ids))
+    for pid in ids:
+        await record("system", "proposal.continued", "proposal", pid, {"stage": stage["key"], "next": following.key},
+                     before={"status": "submitted", "stage": stage["key"]}, after={"status": "advanced", "stage": following.key})
 
 
 def paid_stage_before(template: engine.ProcedureTemplate, stage_key: str) -> engine.StageSpec | None:
@@ -101,11 +129,11 @@ async def _open_stage(challenge: dict[str, Any], stage: dict[str, Any], moment: 
     if paid is not None and not await _paid_contracts_done(challenge["id"], paid.key):
         log.info("stage %s of %s waits for the contracts of the paid stage %s", spec.key, challenge["id"], paid.key)
         return False
-    min_days = get_settings().min_stage_open_days
+    min_open = template.min_open(get_settings().min_stage_open_days)
     closes_at = as_utc(stage["closes_at"])
     # A stage opened late (decisions took longer than planned) still gets its minimum open time.
-    if closes_at <= moment or closes_at < moment + timedelta(days=min_days):
-        closes_at = moment + timedelta(days=max(min_days, spec.duration_days))
+    if closes_at <= moment or closes_at < moment + min_open:
+        closes_at = moment + max(min_open, spec.duration)
     async with transaction():
         moved = await ChallengeStage.update(
             {ChallengeStage.status: ChallengeStage.Status.open, ChallengeStage.closes_at: closes_at}

@@ -107,7 +107,8 @@ async def proposal_page(request: Request[Any, Any, Any], proposal_id: str) -> An
 
 
 async def _render_proposal(request: Request[Any, Any, Any], proposal: dict, challenge: dict, viewer: access.Viewer, keys: list[str],
-                           status_code: int = 200, errors: dict | None = None, override: dict | None = None) -> Template:
+                           status_code: int = 200, errors: dict | None = None, override: dict | None = None,
+                           team_errors: dict | None = None, team_rows: list | None = None) -> Template:
     principal = current(request)
     out = await services.render_proposal(proposal, challenge, viewer, keys)
     template = services.template_of(challenge)
@@ -157,7 +158,13 @@ async def _render_proposal(request: Request[Any, Any, Any], proposal: dict, chal
 
         scores = (await evaluation.justifications(challenge, out.current_stage, [out.id])).get(out.id, [])
     pitch = await _pitch_context(principal, template, challenge, out, stages, viewer)
+    team_out = None
+    if any("team" in s.features for s in template.stages):
+        from marketplace.proposals import team
+
+        team_out = await team.team_of(proposal, challenge, viewer, keys)
     return view(request, "proposals/proposal.html", status_code=status_code, p=out, challenge=challenge, procedure=template, **pitch,
+                team=team_out, team_errors=team_errors or {}, team_rows=team_rows, **_team_labels(),
                 evaluation_scores=scores,
                 stage_documents=stage_documents, award_links=award_links, price_note=price_note, locked=locked, can_upload=can_upload,
                 viewer=viewer, form_stage=form_stage, values=values, errors=errors or {}, closes_at=current_row["closes_at"] if current_row else None,
@@ -207,6 +214,45 @@ async def save_stage(request: Request[Any, Any, Any], proposal_id: str, stage: s
                                       override={k: v for k, v in answers.items() if v is not None})
     notice = _("Submitted. You can still edit and resubmit until the deadline.") if submit else _("Draft saved.")
     return see_other(f"/proposals/{proposal_id}", notice)
+
+
+def _team_labels() -> dict[str, Any]:
+    from marketplace.proposals import team
+
+    return {"team_kinds": list(team.KIND_LABELS.items()), "team_kind_labels": team.KIND_LABELS, "country_label": team.country_label}
+
+
+def team_from_form(data: dict[str, Any]) -> list[dict[str, str]]:
+    """The team form's rows (`m_<i>_name`, `m_<i>_organisation`, `m_<i>_kind`, `m_<i>_country`); blank rows are left out."""
+    rows = []
+    for i in range(60):
+        row = {k: form_text(data, f"m_{i}_{k}", 200) for k in ("name", "organisation", "kind", "country")}
+        if f"m_{i}_name" not in data and f"m_{i}_organisation" not in data:
+            continue
+        if row["name"] or row["organisation"]:
+            rows.append(row)
+    return rows
+
+
+@post("/proposals/{proposal_id:str}/team", opt=allow(*TEAM), include_in_schema=False)
+async def save_team(request: Request[Any, Any, Any], proposal_id: str, data: Form) -> Any:
+    """The team form: every member on a row; a row left blank is no member (remove one by emptying its row)."""
+    from marketplace.proposals import team
+
+    principal = current(request)
+    rows = team_from_form(data)
+    try:
+        await team.replace_team(principal, proposal_id, team.TeamIn(members=[
+            team.MemberIn(name=r["name"], organisation=r["organisation"], kind=r["kind"], country=r["country"] or "BE") for r in rows]))
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        if exc.status == 409:
+            return see_other(f"/proposals/{proposal_id}#team", _(exc.detail), error=True)
+        proposal, challenge, viewer, keys = await services.proposal_view(principal, proposal_id)
+        return await _render_proposal(request, proposal, challenge, viewer, keys, status_code=422, team_errors=errors_by_field(exc),
+                                      team_rows=rows)
+    return see_other(f"/proposals/{proposal_id}#team", _("Your team is saved."))
 
 
 @post("/proposals/{proposal_id:str}/withdraw", opt=allow(*TEAM), include_in_schema=False)

@@ -10,7 +10,7 @@ APP_CONFIG = AppConfig(
     app_name="proposals",
     migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
     table_classes=[tables.Proposal, tables.ProposalStage, tables.ProposalStageVersion, tables.Decision,
-                   tables.ProposalAttachment, tables.PitchSlot],
+                   tables.ProposalAttachment, tables.PitchSlot, tables.ProposalMember],
     migration_dependencies=["marketplace.accounts.piccolo_app", "marketplace.challenges.piccolo_app"],
     commands=[],
 )

@@ -12,6 +12,7 @@ ROUTES = [
     pages.start,
     pages.proposal_page,
     pages.save_stage,
+    pages.save_team,
     pages.withdraw,
     pages.decide,
     pages.board,

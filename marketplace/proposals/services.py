@@ -243,6 +243,10 @@ async def submit_stage(principal: Principal, proposal_id: Any, stage_key: str) -
     from marketplace.proposals.attachments import missing_required
 
     errors += await missing_required(proposal["id"], spec)
+    if "team" in spec.features:
+        from marketplace.proposals.team import submission_errors
+
+        errors += await submission_errors(proposal["id"], spec)
     if errors:
         raise Invalid(errors, detail=_("The stage cannot be submitted yet: %(problems)s",
                                        problems="; ".join(f"{e.field}: {e.message}" for e in errors)))

@@ -112,3 +112,23 @@ class PitchSlot(Table):
     chosen_at = Timestamptz(null=True, default=None)
     created_by = ForeignKey(references=User, null=True)
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class ProposalMember(Table):
+    """A named member of a proposal's team, at stages that declare `team` (a mixed team: people from a
+    university, civil society or a public body next to the company). The list is replaced as a whole."""
+
+    class Kind(str, Enum):
+        company = "company"
+        university = "university"
+        civil_society = "civil_society"
+        public_body = "public_body"
+
+    id = UUID(primary_key=True)
+    proposal = ForeignKey(references=Proposal, index=True)
+    position = Integer(default=0)
+    name = Varchar(length=200)
+    organisation = Varchar(length=200)
+    kind = Varchar(length=20, choices=Kind)
+    country = Varchar(length=2, default="BE")  # ISO 3166-1 alpha-2
+    updated_at = Timestamptz(default=TimestamptzNow())
