@@ -109,6 +109,17 @@ def test_stage_deadlines_hours_apart_pass_with_the_templates_minimum_and_fail_wi
     assert ("schedule.short_proposal.closes_at", "leaves the stage open less than 10 days") in [(e.field, e.message) for e in errors]
 
 
+async def submit_step(client, pid, h, key):
+    """A team submits a stage of the sprint through the API (the sketch with its image)."""
+    if key == "sketch":
+        r = await client.post(f"/api/v1/proposals/{pid}/stages/sketch/documents/sketches", headers=h,
+                              files={"file": ("wall.png", PNG, "image/png")})
+        assert r.status_code == 201, r.text
+    await client.put(f"/api/v1/proposals/{pid}/stages/{key}", headers=h, json={"answers": valid_answers(SPRINT.stage(key))})
+    r = await client.post(f"/api/v1/proposals/{pid}/stages/{key}/submit", headers=h)
+    assert r.status_code == 200, (key, r.text)
+
+
 async def register_team(client, challenge, members=MIXED):
     member = await make_user("company_member")
     h = await token_for(member)

@@ -9,7 +9,7 @@ from litestar import Controller, Request, get, post, put
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from marketplace.core.auth import allow, current
-from marketplace.evaluation import schemas, services
+from marketplace.evaluation import jury, schemas, services
 from marketplace.proposals.access import BUYER_TEAM_ROLES
 from marketplace.proposals.services import get_challenge
 
@@ -47,6 +47,17 @@ class EvaluationController(Controller):
     async def assign(self, request: Request[Any, Any, Any], challenge_id: str, data: schemas.EvaluatorIn) -> schemas.EvaluatorOut:
         """Assign an evaluator to the challenge."""
         return await services.assign_evaluator(current(request), challenge_id, data.user_id)
+
+    @post("/challenges/{challenge_id:str}/jury", opt=allow("civil_servant"), status_code=HTTP_201_CREATED)
+    async def appoint_juror(self, request: Request[Any, Any, Any], challenge_id: str, data: jury.JurorIn) -> jury.JurorOut:
+        """Name a juror (`{email, affiliation, country}`): an evaluator of any public body, who scores the stages whose
+        `panel` is "jury"; 409 when the procedure has no jury."""
+        return await jury.appoint(current(request), challenge_id, data)
+
+    @get("/challenges/{challenge_id:str}/jury", opt=allow(*BUYER_AND_EVALUATORS))
+    async def list_jury(self, request: Request[Any, Any, Any], challenge_id: str) -> dict[str, list[jury.JurorOut]]:
+        """The jury: names, their own bodies and countries, and whether they declared (buyer team and jurors)."""
+        return {"items": await jury.readable_jury(current(request), challenge_id)}
 
     @get("/challenges/{challenge_id:str}/evaluators", opt=allow(*BUYER_TEAM_ROLES))
     async def list_evaluators(self, request: Request[Any, Any, Any], challenge_id: str) -> dict[str, list[schemas.EvaluatorOut]]:

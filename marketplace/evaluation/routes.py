@@ -1,4 +1,4 @@
-from marketplace.evaluation import pages
+from marketplace.evaluation import jury_pages, pages
 from marketplace.evaluation.controllers import EvaluationController
 
 ROUTES = [
@@ -12,4 +12,7 @@ ROUTES = [
     pages.set_blind,
     pages.report,
     pages.report_pdf,
+    jury_pages.jury_page,
+    jury_pages.jury_score,
+    jury_pages.appoint_page,
 ]

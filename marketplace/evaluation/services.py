@@ -206,6 +206,10 @@ async def score(principal: Principal, proposal_id: Any, data: schemas.ScoresIn) 
     stage = (await stage_rows(challenge["id"]))[data.stage]
     if stage["status"] == "decided":
         raise Conflict(_("This stage is closed: its scores are final."))
+    from marketplace.evaluation.jury import JURY, check_panel
+
+    await check_panel(challenge, data.stage, principal.user_id)  # the jury scores `panel = "jury"` stages, the evaluators the others
+    live = template_of(challenge).stage(data.stage).panel == JURY  # a juror scores live: a comment is welcome, not required
     criteria = {c.key: c for c in await criteria_for(challenge, data.stage)}
     errors: list[FieldError] = []
     for i, s in enumerate(data.scores):
@@ -215,7 +219,7 @@ async def score(principal: Principal, proposal_id: Any, data: schemas.ScoresIn) 
             continue
         if not 0 <= s.value <= c.scale_max:
             errors.append(FieldError(f"scores[{i}].value", f"must be from 0 to {c.scale_max}"))
-        if not s.justification.strip():
+        if not s.justification.strip() and not live:
             errors.append(FieldError(f"scores[{i}].justification", "is required: say why"))
     if len({s.criterion for s in data.scores}) != len(data.scores):
         errors.append(FieldError("scores", "name each criterion once"))

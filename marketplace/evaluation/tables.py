@@ -38,6 +38,9 @@ class EvaluatorAssignment(Table):
     evaluator = ForeignKey(references=User, index=True)
     assigned_by = ForeignKey(references=User, null=True)
     assigned_at = Timestamptz(default=TimestamptzNow())
+    panel = Varchar(length=12, default="evaluators")  # "jury": a named expert who scores the stages whose `panel` is "jury"
+    affiliation = Varchar(length=200, default="")  # a juror's own body, shown with their name (possibly another body or country)
+    country = Varchar(length=2, default="")  # ISO 3166-1 alpha-2
 
 
 class Declaration(Table):

@@ -335,7 +335,10 @@ async def board(request: Request[Any, Any, Any], challenge_id: str, stage: str |
     last_row = stages.get(template.stage_keys[-1])
     award_link = (last_row is not None and last_row["status"] == "decided"
                   and principal.has_role("procurement_officer", organisation_id=str(challenge["buyer"])))
-    return view(request, "proposals/board.html", challenge=challenge, procedure=template, stages=stages, key=key, items=items,
+    from marketplace.evaluation.jury_pages import board_jury
+
+    jury_context = await board_jury(challenge, viewer, principal)
+    return view(request, "proposals/board.html", challenge=challenge, procedure=template, stages=stages, key=key, items=items, **jury_context,
                 sealed=sealed, missing=missing, viewer=viewer, can_decide=can_decide, ranking=ranking, progress=progress,
                 disagreements=disagreements, my_scoring=my_scoring,
                 evaluators=evaluators, blind=blind, blind_changeable=blind_changeable, award_link=award_link)
