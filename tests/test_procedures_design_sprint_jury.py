@@ -137,3 +137,24 @@ async def test_a_procedure_without_a_jury_refuses_jurors(client):
     person = await make_user("evaluator", org=buyer)
     r = await client.post(f"/api/v1/challenges/{challenge.id}/jury", headers=civil, json={"email": person.email})
     assert r.status_code == 409 and r.json()["errors"][0]["field"] == "procedure"
+
+
+async def test_the_jury_page_is_for_jurors_and_waits_for_the_deadline(app, client):
+    from tests.test_proposals_pages import browser
+
+    with time_machine.travel(T0, tick=False):
+        buyer = await make_org("public_body")
+        civil = await token_for((await make_buyer_team(buyer))["civil_servant"])
+        challenge = await make_open_challenge(buyer, template="design-sprint", start=T0, gap_days=0)
+        juror = await make_user("evaluator", org=await make_org("public_body", name="European Commission"))
+        assert (await client.post(f"/api/v1/challenges/{challenge.id}/jury", headers=civil, json={"email": juror.email})).status_code == 201
+        assert (await client.post(f"/api/v1/challenges/{challenge.id}/declarations", headers=await token_for(juror),
+                                  json={"has_conflict": False})).status_code == 201
+        evaluator = await make_user("evaluator", org=buyer)
+        async with browser(app, juror) as c:
+            page = await c.get(f"/challenges/{challenge.id}/jury")
+            assert page.status_code == 200 and "The pitches open to the jury when the stage closes" in page.text
+            board = await c.get(f"/challenges/{challenge.id}/board")
+            assert f'href="/challenges/{challenge.id}/jury"' in board.text
+        async with browser(app, evaluator) as c:
+            assert (await c.get(f"/challenges/{challenge.id}/jury")).status_code == 404
