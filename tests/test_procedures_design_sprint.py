@@ -87,6 +87,8 @@ def test_a_short_template_parses_and_its_stages_close_on_the_hour():
     (short(features="[]", extra="team_mixed = true"), "`team_min_members` and `team_mixed` need \"team\" in `features`"),
     (short(extra='panel = "crowd"'), "stage `step`: `panel` must be one of evaluators, jury"),
     (short(extra='panel = "jury"'), "`panel = \"jury\"` needs `[[stages.criteria]]`"),
+    (short(extra='require_one_of = ["link", "photos"]'), "`require_one_of` names `link`, which is neither a field nor a document"),
+    (short(extra='require_one_of = "link"'), "`require_one_of` must list at least two field or document keys"),
 ])
 def test_a_broken_short_template_is_refused_naming_the_stage_and_the_field(text, message):
     with pytest.raises(TemplateError) as caught:
@@ -175,6 +177,15 @@ async def test_a_mixed_team_registers_and_moves_through_steps_hours_apart(client
             row = await stage_row(challenge, key)
             assert row["status"] == "open", key
             assert row["closes_at"] - row["opens_at"] == SPRINT.stage(key).duration, key
+            if key == "prototype":  # photos or a link: neither is refused, photos alone will do
+                answers = {k: v for k, v in valid_answers(SPRINT.stage(key)).items() if k != "link"}
+                await client.put(f"/api/v1/proposals/{pid}/stages/prototype", headers=h, json={"answers": answers})
+                r = await client.post(f"/api/v1/proposals/{pid}/stages/prototype/submit", headers=h)
+                assert r.status_code == 422
+                assert {"field": "link", "message": "give at least one of: link, photos"} in r.json()["errors"]
+                await client.post(f"/api/v1/proposals/{pid}/stages/prototype/documents/photos", headers=h,
+                                  files={"file": ("clay-model.png", PNG, "image/png")})
+                assert (await client.post(f"/api/v1/proposals/{pid}/stages/prototype/submit", headers=h)).status_code == 200
             if key == "sketch":
                 r = await client.post(f"/api/v1/proposals/{pid}/stages/sketch/submit", headers=h)
                 assert r.status_code == 422 and any("sketches" in e["field"] for e in r.json()["errors"])

@@ -123,6 +123,7 @@ class StageSpec:
     team_min_members: int | None = None  # `team` feature: at least this many named members to submit the stage
     team_mixed: bool = False  # `team` feature: at least one member from a university, civil society or a public body
     panel: str = "evaluators"  # who scores the stage: "evaluators" or "jury"
+    require_one_of: tuple[str, ...] = ()  # field or document keys: a submission needs at least one of them (photos or a link)
 
     @property
     def duration(self) -> timedelta:
@@ -202,7 +203,7 @@ def _parse_field(raw: dict[str, Any], where: str) -> FieldSpec:
 
 
 STAGE_KEYS = {"key", "name", "description", "duration_days", "duration_hours", "decision", "max_selected", "paid", "cap_percent",
-              "features", "fields", "documents", "criteria", "team_min_members", "team_mixed", "panel"}
+              "features", "fields", "documents", "criteria", "team_min_members", "team_mixed", "panel", "require_one_of"}
 TEMPLATE_KEYS = {"id", "version", "name", "description", "stages", "min_stage_open_hours"}
 
 
@@ -334,11 +335,19 @@ def _parse_stage(raw: dict[str, Any], where: str) -> StageSpec:
             errors.append(f"{where}: `cap_percent` must be at most 100 (a share of the challenge's budget cap)")
         if not paid:
             errors.append(f"{where}: `cap_percent` applies only to a stage with `paid = true`")
+    one_of = raw.get("require_one_of", [])
+    if "require_one_of" in raw and (not isinstance(one_of, list) or len(one_of) < 2 or not all(isinstance(k, str) for k in one_of)):
+        errors.append(f"{where}: `require_one_of` must list at least two field or document keys")
+        one_of = []
+    for k in one_of:
+        if k not in {f.key for f in fields} | {d.key for d in documents}:
+            errors.append(f"{where}: `require_one_of` names `{k}`, which is neither a field nor a document of the stage")
     if errors:
         raise TemplateError(*errors)
     return StageSpec(key=key, name=name, description=description, duration_days=duration, decision=decision, max_selected=max_selected,
                      features=features, fields=tuple(fields), documents=tuple(documents), criteria=tuple(criteria), paid=paid,
-                     cap_percent=cap_percent, duration_hours=hours, team_min_members=team_min, team_mixed=team_mixed, panel=panel)
+                     cap_percent=cap_percent, duration_hours=hours, team_min_members=team_min, team_mixed=team_mixed, panel=panel,
+                     require_one_of=tuple(one_of))
 
 
 def _fail(message: str) -> None:

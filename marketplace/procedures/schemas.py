@@ -66,6 +66,7 @@ class StageOut(msgspec.Struct):
     team_min_members: int | None = None  # `team`: at least this many named members to submit
     team_mixed: bool = False  # `team`: at least one member from a university, civil society or a public body
     panel: str = "evaluators"  # who scores the stage: "evaluators" or "jury"
+    require_one_of: list[str] = []  # field or document keys: a submission needs at least one of them
 
 
 class ProcedureOut(msgspec.Struct):
@@ -92,6 +93,7 @@ def procedure_out(t: ProcedureTemplate) -> ProcedureOut:
                           for c in s.criteria],
                 cap_percent=s.cap_percent, max_advancing=engine.advance_cap(s), decision_rule=engine.decision_rule(s),
                 duration_hours=s.duration_hours, team_min_members=s.team_min_members, team_mixed=s.team_mixed, panel=s.panel,
+                require_one_of=list(s.require_one_of),
             )
             for s in t.stages
         ],

@@ -98,13 +98,21 @@ async def latest(proposal_id: Any, stage_key: str) -> dict[str, dict[str, Any]]:
     return {r["document"]: r for r in rows}
 
 
-async def missing_required(proposal_id: Any, spec: StageSpec) -> list[FieldError]:
-    """Submission hook: each required document not uploaded, named `documents.<key>`."""
+async def missing_required(proposal_id: Any, spec: StageSpec, answers: dict[str, Any] | None = None) -> list[FieldError]:
+    """Submission hook: each required document not uploaded, named `documents.<key>`; and, when the stage says
+    `require_one_of` (e.g. photos or a link), none of them given, named after the first."""
     required = [d for d in spec.documents if d.required]
-    if not required:
+    if not required and not spec.require_one_of:
         return []
     have = await latest(proposal_id, spec.key)
-    return [FieldError(f"documents.{d.key}", "is required") for d in required if d.key not in have]
+    errors = [FieldError(f"documents.{d.key}", "is required") for d in required if d.key not in have]
+    if spec.require_one_of:
+        given = {k for k, v in (answers or {}).items() if v not in (None, "", [])} | set(have)
+        if not given & set(spec.require_one_of):
+            first = spec.require_one_of[0]
+            name = first if spec.field(first) else f"documents.{first}"
+            errors.append(FieldError(name, "give at least one of: %(keys)s", {"keys": ", ".join(spec.require_one_of)}))
+    return errors
 
 
 async def download(principal: Principal, proposal_id: Any, stage_key: str, doc_key: str) -> tuple[dict[str, Any], bytes]:

@@ -242,7 +242,7 @@ async def submit_stage(principal: Principal, proposal_id: Any, stage_key: str) -
     errors = answers.check_submission(spec, current, challenge["budget_cap_cents"])
     from marketplace.proposals.attachments import missing_required
 
-    errors += await missing_required(proposal["id"], spec)
+    errors += await missing_required(proposal["id"], spec, current)
     if "team" in spec.features:
         from marketplace.proposals.team import submission_errors
 
