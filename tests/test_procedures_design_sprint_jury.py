@@ -52,12 +52,11 @@ async def test_a_jury_of_three_scores_the_pitches_and_three_teams_are_selected_w
                                   json={"email": person.email, "affiliation": body, "country": country})
             assert r.status_code == 201, r.text
             jurors.append(await token_for(person))
-        stranger = await make_user("company_member")
-        r = await client.post(f"/api/v1/challenges/{challenge.id}/jury", headers=civil, json={"email": stranger.email, "country": "XX"})
+        r = await client.post(f"/api/v1/challenges/{challenge.id}/jury", headers=civil, json={"email": "not an address", "country": "XX"})
         assert r.status_code == 422 and {e["field"] for e in r.json()["errors"]} == {"email", "country"}
         r = await client.get(f"/api/v1/challenges/{challenge.id}/jury", headers=jurors[0])
-        assert [(j["affiliation"], j["country"]) for j in r.json()["items"]] == [
-            ("European Commission", "BE"), ("Gemeente Utrecht", "NL"), ("Ayuntamiento de Madrid", "ES")]
+        assert sorted((j["affiliation"], j["country"]) for j in r.json()["items"]) == [
+            ("Ayuntamiento de Madrid", "ES"), ("European Commission", "BE"), ("Gemeente Utrecht", "NL")]
         evaluator = await make_user("evaluator", org=buyer)
         await client.post(f"/api/v1/challenges/{challenge.id}/evaluators", headers=civil, json={"user_id": str(evaluator.id)})
 
@@ -158,3 +157,40 @@ async def test_the_jury_page_is_for_jurors_and_waits_for_the_deadline(app, clien
             assert f'href="/challenges/{challenge.id}/jury"' in board.text
         async with browser(app, evaluator) as c:
             assert (await c.get(f"/challenges/{challenge.id}/jury")).status_code == 404
+
+
+async def test_an_expert_without_an_account_is_invited_by_e_mail_and_takes_the_jury_seat(app, client):
+    import re
+
+    import httpx
+
+    from marketplace.mail.tables import OutboxMessage
+    from tests.factories import csrf_token
+
+    with time_machine.travel(T0, tick=False):
+        buyer = await make_org("public_body", name="Câmara Municipal de Lisboa")
+        civil = await token_for((await make_buyer_team(buyer))["civil_servant"])
+        challenge = await make_open_challenge(buyer, template="design-sprint", start=T0, gap_days=0)
+        r = await client.post(f"/api/v1/challenges/{challenge.id}/jury", headers=civil,
+                              json={"email": "Ana.Ribeiro@ec.europa.eu", "affiliation": "European Commission", "country": "pt"})
+        assert r.status_code == 201, r.text
+        assert (r.json()["invited"], r.json()["name"], r.json()["country"]) == (True, "ana.ribeiro@ec.europa.eu", "PT")
+        again = await client.post(f"/api/v1/challenges/{challenge.id}/jury", headers=civil, json={"email": "ana.ribeiro@ec.europa.eu"})
+        assert again.status_code == 409
+        mail = await OutboxMessage.select().where(OutboxMessage.to_address == "ana.ribeiro@ec.europa.eu").first()
+        assert mail["kind"] == "invitation" and "Câmara Municipal de Lisboa" in mail["subject"]
+        token, proof = re.search(r"/invitations/([^?\s]+)\?proof=(\S+)", mail["body_text"]).groups()
+        r = await client.post(f"/api/v1/invitations/{token}/accept",
+                              json={"name": "Ana Ribeiro", "password": "a long enough passphrase", "proof": proof})
+        assert r.status_code == 201, r.text
+
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50003))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            r = await c.post("/signin", data={"email": "ana.ribeiro@ec.europa.eu", "password": "a long enough passphrase",
+                                               "next": "/evaluations", "_csrf_token": await csrf_token(c, "/signin")})
+            assert r.status_code == 303, r.text
+            page = await c.get("/evaluations")  # her seat is taken here
+            assert challenge.title in page.text
+        jury = (await client.get(f"/api/v1/challenges/{challenge.id}/jury", headers=civil)).json()["items"]
+        assert [(j["name"], j["affiliation"], j["country"], j["invited"]) for j in jury] == [
+            ("Ana Ribeiro", "European Commission", "PT", False)]

@@ -40,6 +40,7 @@ async def jury_page(request: Request[Any, Any, Any], challenge_id: str, proposal
     and a form per criterion (tap a score, save)."""
     principal = current(request)
     challenge = await get_challenge(challenge_id)
+    await jury.claim_seats(principal.user_id)
     if await jury.panel_of(challenge["id"], principal.user_id) != jury.JURY:
         raise NotFound("challenge")
     viewer = await access.buyer_viewer(principal, challenge)

@@ -40,6 +40,9 @@ BUYER = access.BUYER_TEAM_ROLES
 @get("/evaluations", opt=allow("evaluator"), include_in_schema=False)
 async def my_evaluations(request: Request[Any, Any, Any]) -> Template:
     uid = uuid.UUID(current(request).user_id)
+    from marketplace.evaluation.jury import claim_seats
+
+    await claim_seats(uid)  # a juror invited by e-mail takes their seat here, after accepting the invitation
     rows = await EvaluatorAssignment.select(EvaluatorAssignment.challenge, EvaluatorAssignment.challenge.title.as_alias("title")).where(
         EvaluatorAssignment.evaluator == uid)
     declared = {str(d["challenge"]): d for d in await Declaration.select().where(Declaration.evaluator == uid)}
@@ -71,6 +74,9 @@ async def _bidders(challenge: dict) -> list[str] | str | None:
 
 async def _assigned(request: Request[Any, Any, Any], challenge_id: str) -> dict:
     challenge = await get_challenge(challenge_id)
+    from marketplace.evaluation.jury import claim_seats
+
+    await claim_seats(current(request).user_id)
     if not await EvaluatorAssignment.exists().where((EvaluatorAssignment.challenge == challenge["id"])
                                                     & (EvaluatorAssignment.evaluator == uuid.UUID(current(request).user_id))):
         raise services.NotFound("challenge")

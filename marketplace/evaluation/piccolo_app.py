@@ -9,7 +9,8 @@ CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
 APP_CONFIG = AppConfig(
     app_name="evaluation",
     migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
-    table_classes=[tables.Criterion, tables.EvaluationSetup, tables.EvaluatorAssignment, tables.Declaration, tables.Score],
+    table_classes=[tables.Criterion, tables.EvaluationSetup, tables.EvaluatorAssignment, tables.Declaration, tables.Score,
+                   tables.JuryInvitation],
     migration_dependencies=[
         "marketplace.accounts.piccolo_app",
         "marketplace.challenges.piccolo_app",

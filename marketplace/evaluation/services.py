@@ -166,6 +166,9 @@ async def declare(principal: Principal, challenge_id: Any, has_conflict: bool, s
     It may be changed until they score; a conflict keeps every proposal of the challenge closed to them."""
     challenge = await get_challenge(challenge_id)
     uid = uuid.UUID(principal.user_id)
+    from marketplace.evaluation.jury import claim_seats
+
+    await claim_seats(uid)  # a juror invited by e-mail takes their seat once they accepted the invitation
     if not await EvaluatorAssignment.exists().where((EvaluatorAssignment.challenge == challenge["id"]) & (EvaluatorAssignment.evaluator == uid)):
         raise NotFound("challenge")
     statement = statement.strip()

@@ -4,7 +4,7 @@ from piccolo.columns import UUID, Boolean, ForeignKey, Integer, Text, Timestampt
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from marketplace.accounts.tables import User
+from marketplace.accounts.tables import Invitation, User
 from marketplace.challenges.tables import Challenge
 from marketplace.proposals.tables import Proposal
 
@@ -65,3 +65,18 @@ class Score(Table):
     value = Integer()
     justification = Text()
     updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class JuryInvitation(Table):
+    """A juror invited by e-mail who has no evaluator account yet: the account invitation (to the buyer's
+    body, as an evaluator) and the jury seat it leads to, taken when they accept and come to their evaluations."""
+
+    id = UUID(primary_key=True)
+    challenge = ForeignKey(references=Challenge, index=True)
+    invitation = ForeignKey(references=Invitation, index=True)
+    email = Varchar(length=254, index=True)
+    affiliation = Varchar(length=200, default="")
+    country = Varchar(length=2, default="")
+    invited_by = ForeignKey(references=User, null=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    claimed_at = Timestamptz(null=True, default=None)

@@ -115,7 +115,7 @@ async def test_a_design_sprint_from_mixed_teams_to_a_jury_on_phones_and_an_award
         for body, country in (("European Commission", "BE"), ("Gemeente Utrecht", "NL"), ("Ayuntamiento de Madrid", "ES")):
             person = await make_user("evaluator", org=await make_org("public_body", name=body))
             await civil.goto(f"/challenges/{challenge.id}/board")
-            await civil.get_by_label("Name a juror (the e-mail address of their evaluator account)").fill(person.email)
+            await civil.get_by_label("Name a juror (e-mail address)").fill(person.email)
             await civil.get_by_label("Their organisation").fill(body)
             await civil.locator("#f-juror-country").fill(country)
             await civil.get_by_role("button", name="Name the juror").click()
