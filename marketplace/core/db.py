@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import sqlite3
 from collections.abc import AsyncIterator
@@ -12,7 +13,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from piccolo.engine.base import Engine
-from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.table import Table
 
@@ -28,10 +29,72 @@ def redacted_url(url: str) -> str:
     return parsed._replace(netloc=f"{parsed.username}@{netloc}" if parsed.username else netloc).geturl()
 
 
+class _ReleasingTransaction(PostgresTransaction):
+    """Piccolo's transaction, made to survive the server going away under it (a restart, a failover). Piccolo's
+    own raises from its rollback or commit before it resets the task's current transaction and releases the
+    connection (and a failed BEGIN never releases it): a long-lived task, the worker, then ran every later query
+    in that dead transaction, for ever. Here the task's context is always reset, the connection always goes back
+    to the pool (closed, so the pool opens a new one), and a rollback that meets the outage lets the error of
+    the block itself be the one raised (a 503 to try again)."""
+
+    __slots__ = ()
+
+    async def __aenter__(self) -> PostgresTransaction:
+        if self._parent is not None:
+            return self._parent
+        self.connection = await self.get_connection()
+        try:
+            self.transaction = self.connection.transaction()
+            await self.begin()
+        except BaseException:
+            await self._give_back(broken=True)
+            raise
+        self.context = self.engine.current_transaction.set(self)
+        return self
+
+    async def __aexit__(self, exception_type, exception, traceback) -> bool:  # type: ignore[no-untyped-def]
+        if self._parent:
+            return exception is None
+        try:
+            if exception:
+                if not self._rolled_back:
+                    await self.rollback()
+            elif not self._committed and not self._rolled_back:
+                await self.commit()
+        except BaseException as ending:
+            await self._give_back(broken=True)
+            if exception is not None and is_unavailable(ending):
+                return False  # the rollback met the same outage: the error the block raised is the one to tell
+            raise
+        else:
+            await self._give_back(broken=False)
+        return exception is None
+
+    async def _give_back(self, broken: bool) -> None:
+        context = getattr(self, "context", None)
+        if context is not None:
+            self.engine.current_transaction.reset(context)
+            self.context = None
+        if broken:
+            with contextlib.suppress(Exception):  # already closed (and maybe handed back by the pool itself)
+                self.connection.terminate()  # a half-finished transaction on a live socket must not be reused
+        if self.engine.pool:  # a connection the pool already took back is ignored
+            await self.engine.pool.release(self.connection)
+        elif not self.connection.is_closed():
+            await self.connection.close()
+
+
+class ReleasingPostgresEngine(PostgresEngine):
+    """PostgreSQL, with transactions that give their connection back whatever happens (see above)."""
+
+    def transaction(self, allow_nested: bool = True) -> PostgresTransaction:
+        return _ReleasingTransaction(engine=self, allow_nested=allow_nested)
+
+
 def engine_from_url(url: str) -> Engine:
     """Build the Piccolo engine that `url` names."""
     if url.startswith(("postgres://", "postgresql://")):
-        return PostgresEngine(config={"dsn": url}, log_queries=False)
+        return ReleasingPostgresEngine(config={"dsn": url}, log_queries=False)
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         try:
@@ -87,8 +150,9 @@ def is_unavailable(exc: BaseException | None) -> bool:
             if isinstance(exc, asyncpg.PostgresConnectionError | asyncpg.AdminShutdownError | asyncpg.CannotConnectNowError
                           | asyncpg.CrashShutdownError | asyncpg.TooManyConnectionsError):
                 return True
-            if isinstance(exc, asyncpg.InterfaceError) and "connection is closed" in str(exc):
-                return True
+            if isinstance(exc, asyncpg.InterfaceError) and (
+                    "connection is closed" in str(exc) or "released back to the pool" in str(exc)):
+                return True  # the pool takes a connection back by itself when the server closes it
             if isinstance(exc, asyncpg.InternalClientError) and "another operation" in str(exc):
                 # the server's "terminating connection" arrived on an idle pooled connection and its socket is not
                 # closed yet: the query meets a protocol still consuming that error (the pool drops it once closed)
