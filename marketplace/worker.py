@@ -49,14 +49,24 @@ async def wait_for_migrations(interval: float, stop: asyncio.Event) -> bool:
     """Say once that the database is not migrated, then wait until it is (or until stopped). True when ready."""
     from marketplace.core import db
 
-    told = False
+    told = unreachable = False
     while not stop.is_set():
-        pending = await db.pending_migrations()
+        try:
+            pending = await db.pending_migrations()
+        except Exception as exc:
+            if not db.is_unavailable(exc):
+                raise
+            if not unreachable:  # starting before the database (a reboot): say it once, then wait for it
+                log.warning("the database cannot be reached (%r): the worker waits and tries again every %.0f s", exc, interval)
+                unreachable = True
+            pending = ["(database unreachable)"]
+        else:
+            unreachable = False
         if not pending:
             if told:
                 log.info("migrations are applied: the worker starts")
             return True
-        if not told:
+        if not told and not unreachable:
             log.warning("the database has %d pending migrations (first: %s): run `marketplace migrate`; "
                         "the worker waits and checks again every %.0f s", len(pending), pending[0], interval)
             told = True

@@ -239,3 +239,24 @@ async def test_a_database_that_cannot_be_reached_is_a_503_to_try_again_not_a_500
     assert [line["status"] for line in lines if line["logger"] == "marketplace.request"][-3:] == [503, 503, 503]
     assert not [line for line in lines if "exception" in line], "one warning line each, no traceback as for a bug"
     assert len([line for line in lines if line["level"] == "warning" and "database unavailable" in line["message"]]) == 3
+
+
+async def test_a_worker_started_before_the_database_says_so_once_then_waits(caplog, monkeypatch):
+    import logging
+
+    from marketplace.core import db
+
+    answers: list = [ConnectionRefusedError(111, "Connect call failed")] * 3 + [[]]
+
+    async def pending():
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    monkeypatch.setattr(db, "pending_migrations", pending)
+    caplog.set_level(logging.INFO, logger="marketplace.worker")
+    assert await worker.wait_for_migrations(0.01, asyncio.Event()) is True
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and warnings[0].startswith("the database cannot be reached")
+    assert not answers
