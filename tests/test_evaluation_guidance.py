@@ -136,3 +136,23 @@ async def test_the_evaluator_sees_the_guidance_beside_each_score_and_scores_with
         assert 'id="f-value_relevance-5" name="value_relevance" value="5" checked' in again
         assert sorted((s["criterion"], s["value"]) for s in await Score.select(Score.criterion, Score.value)) == [
             ("novelty", 1), ("relevance", 5), ("team", 3)]
+
+
+async def test_a_challenges_own_criteria_carry_the_buyers_guidance_checked_against_the_scale(client):
+    buyer = await make_org("public_body")
+    civil = await token_for((await make_buyer_team(buyer))["civil_servant"])
+    challenge = await make_open_challenge(buyer)
+    url = f"/api/v1/challenges/{challenge.id}/criteria"
+    team = {"key": "team", "name": "Team and motivation", "stage": "expression_of_interest", "weight": 40, "scale_max": 3}
+    refused = await client.put(url, headers=civil, json=[{**team, "guidance": [
+        {"score": 4, "text": "Beyond the scale."}, {"score": 1, "text": "  "}, {"score": 1, "text": "Twice."}]}])
+    assert refused.status_code == 422
+    assert {e["field"] for e in refused.json()["errors"]} == {"[0].guidance[0].score", "[0].guidance[1].text", "[0].guidance"}
+
+    ok = await client.put(url, headers=civil, json=[
+        {"key": "impact", "name": "Impact on callers", "stage": "expression_of_interest", "weight": 60},
+        {**team, "guidance": [{"score": 3, "text": "Named people who ran a call room."}, {"score": 0, "text": "No team named."}]}])
+    assert ok.status_code == 200, ok.text
+    items = (await client.get(f"{url}?stage=expression_of_interest", headers=civil)).json()["items"]
+    assert [c["guidance"] for c in items] == [[], [{"score": 0, "text": "No team named."},
+                                                  {"score": 3, "text": "Named people who ran a call room."}]]

@@ -15,6 +15,11 @@ class Strict(msgspec.Struct, forbid_unknown_fields=True):
     """Request bodies: unknown fields are refused."""
 
 
+class GuidanceIn(Strict):
+    score: int
+    text: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+
+
 class CriterionIn(Strict):
     key: Key
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -22,6 +27,7 @@ class CriterionIn(Strict):
     weight: int
     scale_max: int = 5
     description: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+    guidance: Annotated[list[GuidanceIn], msgspec.Meta(max_length=101)] = msgspec.field(default_factory=list)  # what a score looks like
 
 
 class CriterionOut(msgspec.Struct):
@@ -31,7 +37,7 @@ class CriterionOut(msgspec.Struct):
     weight: int
     scale_max: int
     description: str
-    guidance: list[ScoreGuidance] = msgspec.field(default_factory=list)  # the template's, for some or all scores
+    guidance: list[ScoreGuidance] = msgspec.field(default_factory=list)  # for some or all scores, lowest first
 
 
 class SetupIn(Strict):

@@ -3,6 +3,7 @@ conflict-of-interest declarations, independent scores with justification, progre
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -18,7 +19,7 @@ from marketplace.evaluation import schemas
 from marketplace.evaluation.arithmetic import Crit, competition_ranks, summarise
 from marketplace.evaluation.tables import Criterion, Declaration, EvaluationSetup, EvaluatorAssignment, Score
 from marketplace.mail.services import enqueue_mail, notify
-from marketplace.procedures.schemas import guidance_out
+from marketplace.procedures.schemas import ScoreGuidance, guidance_out
 from marketplace.proposals import access
 from marketplace.proposals.services import get_challenge, parse_uuid, proposal_view, stage_rows, template_of
 from marketplace.proposals.tables import Decision, Proposal, ProposalStage
@@ -42,7 +43,9 @@ async def criteria_for(challenge: dict[str, Any], stage: str) -> list[schemas.Cr
     rows = await Criterion.select().where((Criterion.challenge == challenge["id"]) & (Criterion.stage == stage)).order_by(Criterion.position)
     if rows:
         return [schemas.CriterionOut(key=r["key"], name=r["name"], stage=stage, weight=r["weight"], scale_max=r["scale_max"],
-                                     description=r["description"]) for r in rows]
+                                     description=r["description"],
+                                     guidance=[ScoreGuidance(score=s, text=t) for s, t in json.loads(r["guidance"] or "[]")])
+                for r in rows]
     spec = template_of(challenge).stage(stage)
     return [schemas.CriterionOut(key=c.key, name=str(c.name), stage=stage, weight=c.weight, scale_max=c.scale_max,
                                 description=str(c.description), guidance=guidance_out(c))
@@ -71,6 +74,13 @@ async def replace_criteria(principal: Principal, challenge_id: Any, items: list[
             errors.append(FieldError(f"[{i}].weight", "must be a positive whole number"))
         if c.scale_max <= 0 or c.scale_max > 100:
             errors.append(FieldError(f"[{i}].scale_max", "must be a whole number from 1 to 100"))
+        for j, g in enumerate(c.guidance):
+            if not 0 <= g.score <= c.scale_max:
+                errors.append(FieldError(f"[{i}].guidance[{j}].score", f"is outside the scale: from 0 to {c.scale_max}"))
+            elif not g.text.strip():
+                errors.append(FieldError(f"[{i}].guidance[{j}].text", "is required: say what a proposal given this score looks like"))
+        if len({g.score for g in c.guidance}) != len(c.guidance):
+            errors.append(FieldError(f"[{i}].guidance", "give each score once"))
         if c.key in seen.setdefault(c.stage, set()):
             errors.append(FieldError(f"[{i}].key", "is used twice in this stage"))
         seen[c.stage].add(c.key)
@@ -85,8 +95,9 @@ async def replace_criteria(principal: Principal, challenge_id: Any, items: list[
                 raise Conflict(_("Scoring of this stage has begun: its criteria can no longer change."), [FieldError("stage", stage)])
             await Criterion.delete().where((Criterion.challenge == challenge["id"]) & (Criterion.stage == stage))
         for i, c in enumerate(items):
+            guidance = json.dumps(sorted([g.score, g.text.strip()] for g in c.guidance), ensure_ascii=False)
             await Criterion.insert(Criterion(challenge=challenge["id"], stage=c.stage, key=c.key, name=c.name, description=c.description,
-                                             weight=c.weight, scale_max=c.scale_max, position=i))
+                                             weight=c.weight, scale_max=c.scale_max, position=i, guidance=guidance))
         await record(principal, "criteria.replaced", "challenge", challenge["id"], {"stages": sorted(seen)},
                      after={"criteria": [[c.stage, c.key, c.weight, c.scale_max] for c in items]})
     return await all_criteria(challenge)

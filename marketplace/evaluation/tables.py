@@ -21,6 +21,7 @@ class Criterion(Table):
     weight = Integer()
     scale_max = Integer(default=5)
     position = Integer(default=0)
+    guidance = Text(default="[]")  # JSON [[score, text], ...]: what a proposal given that score looks like
 
 
 class EvaluationSetup(Table):
