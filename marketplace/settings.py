@@ -89,7 +89,10 @@ class Settings:
     """`MARKETPLACE_WORKER_INTERVAL`: seconds an idle worker waits before looking for work again (a round that
     did something is followed by the next at once). Short, so that an accepted milestone is paid within a second."""
     upload_dir: Path = field(default=PROJECT_ROOT / "var" / "uploads")
-    """`MARKETPLACE_UPLOAD_DIR`: where uploaded and generated files are stored."""
+    """`MARKETPLACE_UPLOAD_DIR`: where uploaded and generated files are stored (with the `local` file storage)."""
+    file_storage: str = "local"
+    """`MARKETPLACE_FILE_STORAGE`: `local` (files under the upload directory, the default) or `database` (the bytes in
+    the database, seen by every app instance behind a load balancer; see deploy/README.md)."""
     login_max_failures: int = 5
     """`MARKETPLACE_LOGIN_MAX_FAILURES`: failed sign-ins per account from unknown browsers in 15 minutes before
     those browsers must wait (browsers the owner signed in with before, and sign-in links, are not held to it)."""
@@ -146,6 +149,7 @@ class Settings:
             run_worker=_flag(env, "MARKETPLACE_RUN_WORKER", True),
             worker_interval_seconds=float(env.get("MARKETPLACE_WORKER_INTERVAL") or 0.5),
             upload_dir=Path(env.get("MARKETPLACE_UPLOAD_DIR") or PROJECT_ROOT / "var" / "uploads"),
+            file_storage=_choice(env, "MARKETPLACE_FILE_STORAGE", "local", ("local", "database")),
             login_max_failures=_int(env, "MARKETPLACE_LOGIN_MAX_FAILURES", 5, minimum=1),
             invitations_per_day=_int(env, "MARKETPLACE_INVITATIONS_PER_DAY", 20, minimum=1),
             ecb_reference_rate_bp=_basis_points(env, "MARKETPLACE_ECB_REFERENCE_RATE", 215),

@@ -136,3 +136,10 @@ async def client(app):
 @pytest.fixture
 def tmp_dir() -> Path:
     return _TMP
+
+
+@pytest.fixture(params=["local", "database"])
+def file_storage(request, override_settings):
+    """Run the test with each file storage backend (marketplace.files): the upload folder, then the database."""
+    override_settings(file_storage=request.param)
+    return request.param

@@ -45,6 +45,9 @@ NOT_STATE_CHANGES = {
     "accounts/pages.py:notification_open": "a reader marks their own notification read",
     "accounts/pages.py:notifications_read": "a reader marks their own notifications read",
     "operations/heartbeat.py:beat": "a worker's liveness stamp for /readyz and /metrics, not a domain state change",
+    # file bytes (MARKETPLACE_FILE_STORAGE=database): storing bytes is not a domain change; the rows that refer to
+    # them (attachments, deliverables, documents) are recorded with their SHA-256 where they are written
+    "files/__init__.py": "file bytes in the stored_file table; the referring rows are audited",
 }
 
 

@@ -36,11 +36,11 @@ async def test_officer_awards_the_selected_proposal_and_the_standstill_starts(cl
 
     # The winner gets an award letter; the rejected bidder a letter with its feedback, in French.
     won = await Document.objects().where((Document.kind == "award_letter") & (Document.subject_id == str(s.winner.id))).first()
-    _, text = pdf_text(read_bytes(won))
+    _, text = pdf_text(await read_bytes(won))
     assert "TriageVoice BV" in text and "€20,000.00" in text
     lost = await Document.objects().where((Document.kind == "rejection_letter") & (Document.subject_id == str(s.loser.id))).first()
     assert lost.language == "fr"
-    _, text = pdf_text(read_bytes(lost))
+    _, text = pdf_text(await read_bytes(lost))
     assert "The plan lacks a measurable target." in text and "GeoFlow Mobility SRL" in text
     assert "TriageVoice BV" in text  # who won
     assert await OutboxMessage.count().where(OutboxMessage.to_address == s.loser_member.email) == 1

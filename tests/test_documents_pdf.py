@@ -39,7 +39,7 @@ async def test_published_challenge_brief_is_a_public_tagged_a4_pdf(client):
     assert any("DejaVu" in f.get_object()["/BaseFont"] for f in fonts.values())
 
 
-async def test_brief_is_served_from_storage_the_second_time(client):
+async def test_brief_is_served_from_storage_the_second_time(client, file_storage):
     challenge = await make_challenge()
     first = await client.get(f"/api/v1/challenges/{challenge.id}/brief?lang=nl")
     second = await client.get(f"/api/v1/challenges/{challenge.id}/brief?lang=nl")
@@ -56,7 +56,7 @@ async def test_draft_or_unknown_challenge_has_no_brief(client):
     assert (await client.get("/api/v1/challenges/00000000-0000-0000-0000-000000000000/brief")).status_code == 404
 
 
-async def test_same_content_keeps_its_version_and_a_change_makes_a_new_one():
+async def test_same_content_keeps_its_version_and_a_change_makes_a_new_one(file_storage):
     def pdf(title):
         return render_pdf("challenge_brief.html", "en", reference="x", challenge=_Fake(title=title), buyer={"name": "B"},
                           stages=[], topics=[], cpv_codes=[])
@@ -66,8 +66,8 @@ async def test_same_content_keeps_its_version_and_a_change_makes_a_new_one():
     changed = await store_document("challenge_brief", "challenge", "c1", "en", pdf("Two"))
     assert again.id == first.id and first.version == 1
     assert changed.version == 2 and changed.sha256 != first.sha256
-    assert read_bytes(first) != read_bytes(changed)
-    assert hashlib.sha256(read_bytes(changed)).hexdigest() == changed.sha256
+    assert await read_bytes(first) != await read_bytes(changed)
+    assert hashlib.sha256(await read_bytes(changed)).hexdigest() == changed.sha256
 
 
 async def test_get_or_render_does_not_render_what_is_stored():
@@ -85,7 +85,7 @@ class _Fake(dict):
     __getattr__ = dict.__getitem__
 
 
-async def test_a_lost_version_race_inside_an_outer_transaction_retries_with_the_next_version(monkeypatch):
+async def test_a_lost_version_race_inside_an_outer_transaction_retries_with_the_next_version(monkeypatch, file_storage):
     """Two renders raced: the version this one read is taken. Inside the caller's transaction the
     failed insert is rolled back to a savepoint (PostgreSQL would abort the transaction otherwise)."""
     from marketplace.core.db import transaction

@@ -3,6 +3,7 @@ every refusal (wrong party, wrong file, wrong state)."""
 
 import pytest
 
+from marketplace import files
 from marketplace.experiments import storage
 from marketplace.experiments.tables import DeliverableFile, Milestone
 from marketplace.payments.tables import Payout
@@ -62,11 +63,11 @@ async def test_nothing_to_review_before_a_deliverable(client):
     assert await Payout.count() == 0
 
 
-async def test_wrong_files_are_refused_and_nothing_is_stored(client, monkeypatch):
+async def test_wrong_files_are_refused_and_nothing_is_stored(client, monkeypatch, file_storage):
     experiment_id, _servant, _officer, founder = await make_experiment()
     company = await token_for(founder)
     first, _ = await milestone_ids(client, experiment_id, company)
-    files_before = len(list(storage.directory().iterdir()))
+    files_before = sorted(await files.names("deliverables"))
     exe = await deliver(client, first, company, files=[("files", ("tool.exe", b"MZ\x90\x00", "application/octet-stream"))])
     assert exe.status_code == 422 and exe.json()["errors"][0]["field"] == "files[0]"
     fake_pdf = await deliver(client, first, company, files=[("files", ("report.pdf", b"<html>", "application/pdf"))])
@@ -78,10 +79,10 @@ async def test_wrong_files_are_refused_and_nothing_is_stored(client, monkeypatch
     assert no_report.status_code == 422 and no_report.json()["errors"][0]["field"] == "report"
     assert await DeliverableFile.count() == 0
     assert (await Milestone.select(Milestone.status).where(Milestone.id == first).first())["status"] == "pending"
-    assert len(list(storage.directory().iterdir())) == files_before
+    assert sorted(await files.names("deliverables")) == files_before
 
 
-async def test_files_are_stored_by_random_name_and_downloaded_by_both_parties_only(client):
+async def test_files_are_stored_by_random_name_and_downloaded_by_both_parties_only(client, file_storage):
     experiment_id, servant, _officer, founder = await make_experiment()
     company = await token_for(founder)
     first, _ = await milestone_ids(client, experiment_id, company)

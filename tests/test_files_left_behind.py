@@ -10,6 +10,7 @@ from pathlib import Path
 import time_machine
 from litestar.routes import HTTPRoute
 
+from marketplace import files
 from marketplace.core.clock import now
 from marketplace.experiments import storage
 from marketplace.experiments.tables import DeliverableFile, Milestone
@@ -21,27 +22,28 @@ from tests.factories_payments import PDF, deliver, make_experiment
 ROOT = Path(__file__).resolve().parent.parent
 
 
-async def test_files_that_no_row_refers_to_are_swept_and_delivered_ones_stay(client):
+async def test_files_that_no_row_refers_to_are_swept_and_delivered_ones_stay(client, file_storage):
     experiment_id, _servant, _officer, founder = await make_experiment()
     milestone = await Milestone.select(Milestone.id).where(Milestone.experiment == experiment_id).first()
     headers = await token_for(founder)
     assert (await deliver(client, str(milestone["id"]), headers)).status_code == 201
     kept = (await DeliverableFile.select(DeliverableFile.storage_name).first())["storage_name"]
     # What uploads cut short by a crash leave behind: files written, rows never committed.
-    orphans = [storage.store(PDF) for _ in range(3)] + [storage.store(PDF, "proposals")]
+    orphans = [await storage.store(PDF) for _ in range(3)] + [await storage.store(PDF, "proposals")]
+    folders = ["deliverables"] * 3 + ["proposals"]
     storage._last_sweep.clear()
 
     jobs = [job for job in discover_jobs() if job.__name__.startswith("sweep_unreferenced_")]
     assert sorted(job.__name__ for job in jobs) == ["sweep_unreferenced_deliverables_files", "sweep_unreferenced_proposals_files"]
     await run_once(jobs)  # at once: the files may belong to uploads still in flight
-    assert all((storage.directory(f) / n).exists() for f, n in zip(["deliverables"] * 3 + ["proposals"], orphans, strict=True))
+    assert all([await files.exists(f, n) for f, n in zip(folders, orphans, strict=True)])
 
     with time_machine.travel(now() + timedelta(hours=2)):
         storage._last_sweep.clear()
         done = await run_once(jobs)
     assert sum(done.values()) >= 4  # these four, and any file earlier tests of the session left without a row
-    assert not any((storage.directory(f) / n).exists() for f, n in zip(["deliverables"] * 3 + ["proposals"], orphans, strict=True))
-    assert (storage.directory() / kept).exists()
+    assert not any([await files.exists(f, n) for f, n in zip(folders, orphans, strict=True)])
+    assert await files.exists("deliverables", kept)
     file_id = (await DeliverableFile.select(DeliverableFile.id).first())["id"]
     download = await client.get(f"/api/v1/deliverable-files/{file_id}", headers=headers)
     assert download.status_code == 200 and download.content == PDF

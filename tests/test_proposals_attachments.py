@@ -57,7 +57,7 @@ def url(proposal, key="annex", stage="short_proposal"):
     return f"/api/v1/proposals/{proposal.id}/stages/{stage}/documents/{key}"
 
 
-async def test_the_team_uploads_a_pdf_annex_and_downloads_it(client, clock):
+async def test_the_team_uploads_a_pdf_annex_and_downloads_it(client, clock, file_storage):
     _buyer, _challenge, proposal, team = await at_short_proposal()
     r = await client.post(url(proposal), headers=team, files={"file": ("annex.pdf", PDF, "application/pdf")})
     assert r.status_code == 201, r.text

@@ -61,7 +61,7 @@ class AwardController(Controller):
     async def letter(self, request: Request[Any, Any, Any], proposal_id: str) -> Response[bytes]:
         """The award or rejection letter (with the feedback) of a proposal: its company and the buyer team."""
         document = await services.letter_for(current(request), proposal_id)
-        return pdf_response(document, document.kind.replace("_", "-"))
+        return await pdf_response(document, document.kind.replace("_", "-"))
 
 
 class ContractController(Controller):
@@ -85,7 +85,7 @@ class ContractController(Controller):
     async def document(self, request: Request[Any, Any, Any], contract_id: str) -> Response[bytes]:
         """The contract's PDF (both parties), served from storage."""
         contract, document = await contracts.contract_document(current(request), contract_id)
-        return pdf_response(document, f"contract-{contract.number}")
+        return await pdf_response(document, f"contract-{contract.number}")
 
     @post("/{contract_id:str}/signatures", opt=allow("procurement_officer", "company_member"), status_code=HTTP_201_CREATED)
     async def sign(self, request: Request[Any, Any, Any], contract_id: str,

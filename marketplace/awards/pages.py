@@ -246,7 +246,7 @@ async def _contract_page(request: Request[Any, Any, Any], contract_id: str, erro
      media_type="application/pdf")
 async def contract_pdf(request: Request[Any, Any, Any], contract_id: str) -> Response[bytes]:
     row, document = await contracts.contract_document(current(request), contract_id)
-    return pdf_response(document, f"contract-{row.number}")
+    return await pdf_response(document, f"contract-{row.number}")
 
 
 @post("/contracts/{contract_id:str}/sign", opt=allow("procurement_officer", "company_member"), include_in_schema=False)
@@ -272,7 +272,7 @@ async def letter_pdf(request: Request[Any, Any, Any], name: str) -> Response[byt
     if not name.endswith(".pdf"):
         raise NotFound("letter")
     document = await services.letter_for(current(request), name.removesuffix(".pdf"))
-    return pdf_response(document, document.kind.replace("_", "-"))
+    return await pdf_response(document, document.kind.replace("_", "-"))
 
 
 ROUTES = [award_form, award_submit, award_page, object_submit, answer_submit, contract_list, contract_page,

@@ -14,10 +14,10 @@ from marketplace.documents.services import filename, read_bytes
 from marketplace.documents.tables import Document
 
 
-def pdf_response(document: Document, stem: str | None = None, inline: bool = True) -> Response[bytes]:
+async def pdf_response(document: Document, stem: str | None = None, inline: bool = True) -> Response[bytes]:
     """The stored PDF with its SHA-256 as ETag (call after your own authorisation check)."""
     return Response(
-        content=read_bytes(document),
+        content=await read_bytes(document),
         media_type="application/pdf",
         headers={
             "Content-Disposition": content_disposition(filename(document, stem), inline=inline),
@@ -34,7 +34,7 @@ def pdf_response(document: Document, stem: str | None = None, inline: bool = Tru
 async def challenge_brief_api(challenge_id: str, lang: str | None = None) -> Response[bytes]:
     """The challenge brief as a PDF (published challenges; `?lang=en|fr|nl`)."""
     document = await briefs.challenge_brief(challenge_id, lang or current_locale.get())
-    return pdf_response(document, "challenge-brief")
+    return await pdf_response(document, "challenge-brief")
 
 
 @get("/challenges/{challenge_id:str}/brief.pdf", opt=allow(PUBLIC), include_in_schema=False,
@@ -42,4 +42,4 @@ async def challenge_brief_api(challenge_id: str, lang: str | None = None) -> Res
 async def challenge_brief_page(request: Request[Any, Any, Any], challenge_id: str) -> Response[bytes]:
     """The brief for a page link, in the visitor's language."""
     document = await briefs.challenge_brief(challenge_id, current_locale.get())
-    return pdf_response(document, "challenge-brief")
+    return await pdf_response(document, "challenge-brief")

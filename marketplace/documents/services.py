@@ -4,33 +4,24 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-from pathlib import Path
 
+from marketplace import files
 from marketplace.core.db import engine, is_integrity_error
 from marketplace.core.errors import NotFound
 from marketplace.documents.rendering import render_pdf_async
 from marketplace.documents.tables import Document
-from marketplace.settings import get_settings
 from marketplace.transparency.audit import record
 
 log = logging.getLogger("marketplace.documents")
 
 
-def documents_dir() -> Path:
-    """Where document bytes live: `<MARKETPLACE_UPLOAD_DIR>/documents/`, one file per SHA-256."""
-    return get_settings().upload_dir / "documents"
+FOLDER = "documents"  # in the file storage (marketplace.files), one file per SHA-256
 
 
-def _write_once(sha256: str, data: bytes) -> str:
-    """Write the bytes under their hash (content-addressed: an existing file is never rewritten)."""
+async def _write_once(sha256: str, data: bytes) -> str:
+    """Store the bytes under their hash (content-addressed: an existing file is never rewritten)."""
     relative = f"{sha256[:2]}/{sha256}.pdf"
-    target = documents_dir() / relative
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, target)  # atomic: readers never see half a file
+    await files.write_once(FOLDER, relative, data)
     return relative
 
 
@@ -54,7 +45,7 @@ async def store_document(kind: str, subject_type: str, subject_id: object, langu
         current = await latest_document(kind, subject_type, subject_id, language)
         if current is not None and current.sha256 == sha256:
             return current
-        relative = _write_once(sha256, pdf_bytes)
+        relative = await _write_once(sha256, pdf_bytes)
         document = Document(
             kind=kind, version=(current.version + 1) if current else 1, subject_type=subject_type,
             subject_id=str(subject_id), language=language, sha256=sha256, size_bytes=len(pdf_bytes), path=relative,
@@ -102,12 +93,12 @@ async def get_document(document_id: object) -> Document:
     return document
 
 
-def read_bytes(document: Document) -> bytes:
+async def read_bytes(document: Document) -> bytes:
     """The stored bytes, checked against the recorded SHA-256 (evidence must not drift)."""
-    data = (documents_dir() / document.path).read_bytes()
+    data = await files.read(FOLDER, document.path)
     if hashlib.sha256(data).hexdigest() != document.sha256:
         log.error("document %s: stored bytes do not match their SHA-256", document.id)
-        raise RuntimeError(f"document {document.id} is corrupted on disk")
+        raise RuntimeError(f"document {document.id} is corrupted in storage")
     return data
 
 

@@ -181,7 +181,7 @@ async def submit_deliverable(principal: Principal, milestone_id: str, report: st
         raise Conflict("The experiment has ended; no more deliverables can be submitted.")
     if milestone["status"] not in (Milestone.Status.pending, Milestone.Status.changes_requested, Milestone.Status.submitted):
         raise Conflict("This milestone has been accepted; its deliverable can no longer change.")
-    stored = [storage.store(f.content) for f in checked]
+    stored = [await storage.store(f.content) for f in checked]
     try:
         async with transaction():
             moved = await Milestone.update({Milestone.status: Milestone.Status.submitted, Milestone.submitted_at: now()}).where(
@@ -201,7 +201,7 @@ async def submit_deliverable(principal: Principal, milestone_id: str, report: st
             await notices.deliverable_submitted(experiment, milestone)
     except BaseException:
         for name in stored:
-            storage.remove(name)
+            await storage.remove(name)
         raise
     return await milestone_out(milestone["id"])
 
@@ -212,7 +212,7 @@ async def deliverable_file(principal: Principal, file_id: str) -> tuple[dict[str
     if row is None:
         raise NotFound("file")
     await _milestone_and_experiment(principal, str(row["milestone"]))
-    return row, storage.read(row["storage_name"])
+    return row, await storage.read(row["storage_name"])
 
 
 # --- review -------------------------------------------------------------------------------------

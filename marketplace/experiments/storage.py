@@ -1,10 +1,9 @@
-"""Deliverable files: checked by extension, content signature and size, stored under the upload
-directory by a random name, so a user's file name never reaches the file system."""
+"""Deliverable files: checked by extension, content signature and size, stored in the file storage
+(`marketplace.files`) by a random name, so a user's file name never reaches the file system."""
 
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import uuid
 from collections.abc import Awaitable, Callable
@@ -12,9 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from marketplace import files
 from marketplace.core.clock import now
 from marketplace.core.errors import FieldError, Invalid
-from marketplace.settings import get_settings
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_FILES = 5
@@ -84,27 +83,19 @@ def check(files: list[tuple[str, bytes]], field: str = "files") -> list[CheckedF
     return checked
 
 
-def directory(folder: str = "deliverables") -> Path:
-    path = get_settings().upload_dir / folder
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def store(content: bytes, folder: str = "deliverables") -> str:
-    """Write new bytes under a fresh random name in `folder` of the upload directory (never overwriting); returns the name."""
+async def store(content: bytes, folder: str = "deliverables") -> str:
+    """Write new bytes under a fresh random name in `folder` of the file storage (never overwriting); returns the name."""
     name = uuid.uuid4().hex
-    fd = os.open(directory(folder) / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(content)
+    await files.write(folder, name, content)
     return name
 
 
-def remove(name: str, folder: str = "deliverables") -> None:
-    (directory(folder) / name).unlink(missing_ok=True)
+async def remove(name: str, folder: str = "deliverables") -> None:
+    await files.delete(folder, name)
 
 
-def read(name: str, folder: str = "deliverables") -> bytes:
-    return (directory(folder) / name).read_bytes()
+async def read(name: str, folder: str = "deliverables") -> bytes:
+    return await files.read(folder, name)
 
 
 GRACE = timedelta(hours=1)  # far longer than any upload takes between writing its file and committing its row
@@ -112,16 +103,13 @@ SWEEP_EVERY = timedelta(hours=1)
 _last_sweep: dict[str, datetime] = {}
 
 
-def sweep(folder: str, referenced: set[str], moment: datetime | None = None) -> int:
+async def sweep(folder: str, referenced: set[str], moment: datetime | None = None) -> int:
     """Remove the files of `folder` that no row refers to and that are older than GRACE: what a crash
     between writing a file and committing its row leaves behind. Returns how many were removed."""
-    cutoff = ((moment or now()) - GRACE).timestamp()
-    removed = 0
-    for path in directory(folder).iterdir():
-        if path.is_file() and path.name not in referenced and path.stat().st_mtime < cutoff:
-            path.unlink(missing_ok=True)
-            removed += 1
-    return removed
+    orphans = await files.unreferenced(folder, referenced, (moment or now()) - GRACE)
+    for name in orphans:
+        await files.delete(folder, name)
+    return len(orphans)
 
 
 def sweep_job(folder: str, referenced: Callable[[], Awaitable[set[str]]]) -> Callable[[], Awaitable[int]]:
@@ -131,7 +119,7 @@ def sweep_job(folder: str, referenced: Callable[[], Awaitable[set[str]]]) -> Cal
         if folder in _last_sweep and moment - _last_sweep[folder] < SWEEP_EVERY:
             return 0
         _last_sweep[folder] = moment
-        return sweep(folder, await referenced(), moment)
+        return await sweep(folder, await referenced(), moment)
 
     sweep_unreferenced_files.__name__ = f"sweep_unreferenced_{folder}_files"
     return sweep_unreferenced_files

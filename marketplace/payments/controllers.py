@@ -66,4 +66,4 @@ class PayoutController(Controller):
 
         language = lang if lang in ("en", "fr", "nl") else current_locale.get()
         document = await statements.payment_statement(current(request), payout_id, language)
-        return pdf_response(document, "payment-statement")
+        return await pdf_response(document, "payment-statement")

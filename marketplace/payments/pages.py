@@ -128,7 +128,7 @@ async def statement_page(request: Request[Any, Any, Any], payout_id: str) -> Res
     from marketplace.documents.controllers import pdf_response
 
     document = await statements.payment_statement(current(request), payout_id, current_locale.get())
-    return pdf_response(document, "payment-statement")
+    return await pdf_response(document, "payment-statement")
 
 
 ROUTES = [setup_payouts, refresh_setup, setup_done, dashboard, statement_page]

@@ -33,7 +33,7 @@ from marketplace.proposals.tables import ProposalAttachment
 from marketplace.settings import UPLOAD_BODY_LIMIT_MB
 from marketplace.transparency.audit import record
 
-FOLDER = "proposals"  # under the upload directory
+FOLDER = "proposals"  # in the file storage (marketplace.files)
 _ZIP = b"PK\x03\x04"
 MAGIC: dict[str, bytes] = {
     "pdf": b"%PDF-", "docx": _ZIP, "xlsx": _ZIP, "pptx": _ZIP, "odt": _ZIP,
@@ -77,7 +77,7 @@ async def upload(principal: Principal, proposal_id: Any, stage_key: str, doc_key
     if doc is None:
         raise invalid(f"documents.{doc_key}", "is not a document of this stage")
     name, content_type = check(doc, filename, content)
-    stored = storage.store(content, FOLDER)
+    stored = await storage.store(content, FOLDER)
     row = ProposalAttachment(proposal=proposal["id"], stage=stage_key, document=doc_key, filename=name, content_type=content_type,
                              size=len(content), sha256=hashlib.sha256(content).hexdigest(), stored_name=stored, latest=True,
                              uploaded_by=uuid.UUID(principal.user_id), uploaded_at=now())
@@ -124,7 +124,7 @@ async def download(principal: Principal, proposal_id: Any, stage_key: str, doc_k
     if row is None:
         raise NotFound("document")
     try:
-        return row, storage.read(row["stored_name"], FOLDER)
+        return row, await storage.read(row["stored_name"], FOLDER)
     except FileNotFoundError:
         raise NotFound("document") from None
 
