@@ -65,7 +65,7 @@ async def test_the_team_uploads_a_pdf_annex_and_downloads_it(client, clock, file
     r = await client.post(url(proposal), headers=team, files={"file": ("annex v2.pdf", PDF + b"v2", "application/pdf")})
     assert r.status_code == 201, r.text
     r = await client.get(url(proposal), headers=team)
-    assert r.status_code == 200 and r.content == PDF + b"v2"
+    assert r.status_code == 200 and r.content == PDF + b"v2" and r.headers["content-length"] == str(len(PDF) + 2)
     assert 'filename="annex v2.pdf"' in r.headers["content-disposition"]
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
+from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from marketplace.core.auth import BUYER_ROLES, SIGNED_IN, allow, current
-from marketplace.core.headers import content_disposition
-from marketplace.experiments import schemas, services
+from marketplace.experiments import schemas, services, storage
 from marketplace.settings import UPLOAD_BODY_LIMIT_MB
 
 UPLOAD_LIMIT = UPLOAD_BODY_LIMIT_MB * 1024 * 1024  # MAX_FILES files of MAX_FILE_BYTES, and the form
@@ -63,8 +63,7 @@ class ExperimentController(Controller):
         return await services.record_outcome(current(request), experiment_id, data)
 
     @get("/deliverable-files/{file_id:str}", opt=allow("company_member", *BUYER_ROLES))
-    async def download(self, request: Request[Any, Any, Any], file_id: str) -> Response[bytes]:
-        """A deliverable's file (both parties)."""
+    async def download(self, request: Request[Any, Any, Any], file_id: str) -> Stream:
+        """A deliverable's file (both parties), streamed from the file storage."""
         row, content = await services.deliverable_file(current(request), file_id)
-        return Response(content, media_type=row["content_type"], headers={
-            "Content-Disposition": content_disposition(row["filename"]), "X-Content-Type-Options": "nosniff"})
+        return storage.download(row, content, row["size"])

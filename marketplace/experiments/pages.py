@@ -7,17 +7,16 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from litestar import Request, Response, get, post
+from litestar import Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Stream, Template
 
 from marketplace.accounts.tables import Organisation
 from marketplace.core.auth import BUYER_ROLES, PUBLIC, SIGNED_IN, allow, current
 from marketplace.core.errors import DomainError, NotFound
-from marketplace.core.headers import content_disposition
 from marketplace.core.i18n import gettext as _
-from marketplace.experiments import schemas, services
+from marketplace.experiments import schemas, services, storage
 from marketplace.experiments.controllers import UPLOAD_LIMIT, read_upload
 from marketplace.experiments.tables import Experiment
 from marketplace.payments.connect import account_for
@@ -125,10 +124,9 @@ async def outcome_page(request: Request[Any, Any, Any], experiment_id: str, data
 
 
 @get("/experiments/files/{file_id:str}", opt=allow("company_member", *BUYER_ROLES), include_in_schema=False)
-async def file_page(request: Request[Any, Any, Any], file_id: str) -> Response[bytes]:
+async def file_page(request: Request[Any, Any, Any], file_id: str) -> Stream:
     row, content = await services.deliverable_file(current(request), file_id)
-    return Response(content, media_type=row["content_type"], headers={
-        "Content-Disposition": content_disposition(row["filename"]), "X-Content-Type-Options": "nosniff"})
+    return storage.download(row, content, row["size"])
 
 
 async def _experiment_of(milestone_id: str) -> str:

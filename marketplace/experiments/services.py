@@ -5,6 +5,7 @@ experiment ends with an outcome. Accepted milestones are paid whatever the outco
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 
@@ -206,7 +207,7 @@ async def submit_deliverable(principal: Principal, milestone_id: str, report: st
     return await milestone_out(milestone["id"])
 
 
-async def deliverable_file(principal: Principal, file_id: str) -> tuple[dict[str, Any], bytes]:
+async def deliverable_file(principal: Principal, file_id: str) -> tuple[dict[str, Any], AsyncIterator[bytes]]:
     row = await DeliverableFile.select(*DeliverableFile.all_columns(), DeliverableFile.deliverable.milestone.as_alias("milestone")).where(
         DeliverableFile.id == _uuid(file_id, "file")).first()
     if row is None:

@@ -6,14 +6,18 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+from litestar.response import Stream
 
 from marketplace import files
 from marketplace.core.clock import now
 from marketplace.core.errors import FieldError, Invalid
+from marketplace.core.headers import content_disposition
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_FILES = 5
@@ -94,8 +98,16 @@ async def remove(name: str, folder: str = "deliverables") -> None:
     await files.delete(folder, name)
 
 
-async def read(name: str, folder: str = "deliverables") -> bytes:
-    return await files.read(folder, name)
+async def read(name: str, folder: str = "deliverables") -> AsyncIterator[bytes]:
+    """The stored file's bytes, in chunks for a streamed response (FileNotFoundError before the first one)."""
+    return await files.opened(folder, name)
+
+
+def download(row: dict[str, Any], chunks: AsyncIterator[bytes], size: int) -> Stream:
+    """A stored file as a streamed download under its own (safe) name; never sniffed into another type."""
+    return Stream(chunks, media_type=row["content_type"], headers={
+        "Content-Disposition": content_disposition(row["filename"]), "Content-Length": str(size),
+        "X-Content-Type-Options": "nosniff"})
 
 
 GRACE = timedelta(hours=1)  # far longer than any upload takes between writing its file and committing its row

@@ -15,7 +15,7 @@ Everything is async; the local backend does its file I/O in a thread so that the
     await files.write("proposals", name, data)        # a new name: FileExistsError if taken
     await files.write_once("documents", name, data)   # content-addressed: an existing file is kept
     data = await files.read("proposals", name)        # FileNotFoundError if absent
-    async for chunk in files.stream("proposals", name): ...
+    chunks = await files.opened("proposals", name)    # for a streamed response: FileNotFoundError before it starts
     await files.delete("proposals", name)
     await files.unreferenced("proposals", names_rows_refer_to, older_than)  # for the orphan sweep
 """
@@ -175,6 +175,21 @@ async def stream(folder: str, name: str, chunk_size: int = CHUNK) -> AsyncIterat
         if len(part) < chunk_size:
             return
         offset += len(part)
+
+
+async def opened(folder: str, name: str, chunk_size: int = CHUNK) -> AsyncIterator[bytes]:
+    """`stream`, with its first chunk already read: a missing file raises FileNotFoundError here, before a response
+    has started, rather than halfway through one."""
+    chunks = stream(folder, name, chunk_size)
+    first = await anext(chunks, b"")
+
+    async def whole() -> AsyncIterator[bytes]:
+        if first:
+            yield first
+        async for chunk in chunks:
+            yield chunk
+
+    return whole()
 
 
 async def exists(folder: str, name: str) -> bool:

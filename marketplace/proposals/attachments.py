@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
-from litestar.response import Redirect
+from litestar.response import Redirect, Stream
 from litestar.status_codes import HTTP_201_CREATED
 
 from marketplace.core.auth import Principal, allow, current
 from marketplace.core.clock import now, rfc3339
 from marketplace.core.db import transaction
 from marketplace.core.errors import DomainError, FieldError, NotFound, invalid
-from marketplace.core.headers import content_disposition
 from marketplace.core.i18n import gettext as _
 from marketplace.experiments import storage
 from marketplace.experiments.storage import safe_filename
@@ -115,7 +115,7 @@ async def missing_required(proposal_id: Any, spec: StageSpec, answers: dict[str,
     return errors
 
 
-async def download(principal: Principal, proposal_id: Any, stage_key: str, doc_key: str) -> tuple[dict[str, Any], bytes]:
+async def download(principal: Principal, proposal_id: Any, stage_key: str, doc_key: str) -> tuple[dict[str, Any], AsyncIterator[bytes]]:
     """A stage document, under the proposal's sealing rules (404 when sealed from this person)."""
     proposal, _challenge, _viewer, keys = await services.proposal_view(principal, proposal_id)
     if stage_key not in keys:
@@ -144,11 +144,10 @@ class ProposalDocumentController(Controller):
         return await upload(current(request), proposal_id, stage, document, part.filename, await part.read())
 
     @get("/", opt=allow(*READERS))
-    async def download_document(self, request: Request[Any, Any, Any], proposal_id: str, stage: str, document: str) -> Response[bytes]:
+    async def download_document(self, request: Request[Any, Any, Any], proposal_id: str, stage: str, document: str) -> Stream:
         """The latest upload of a stage document (team; buyer team and assigned evaluators after the deadline)."""
         row, content = await download(current(request), proposal_id, stage, document)
-        return Response(content, media_type=row["content_type"], headers={
-            "Content-Disposition": content_disposition(row["filename"]), "X-Content-Type-Options": "nosniff"})
+        return storage.download(row, content, row["size"])
 
 
 @post("/proposals/{proposal_id:str}/stages/{stage:str}/documents/{document:str}", opt=allow(*TEAM_ROLES), include_in_schema=False,
