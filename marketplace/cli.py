@@ -244,6 +244,23 @@ def cmd_procedures_check(args: argparse.Namespace) -> int:
     return status
 
 
+def cmd_files_import(_: argparse.Namespace) -> int:
+    from marketplace import files
+    from marketplace.core import db
+    from marketplace.settings import get_settings
+
+    folder = get_settings().upload_dir
+
+    async def run():  # type: ignore[no-untyped-def]
+        await db.migrate()
+        return await files.import_local_folder(folder)
+
+    count, size = asyncio.run(_with_db(run))
+    print(f"{count} file{'s' if count != 1 else ''} ({size / 1e6:.1f} MB) from {folder} in the database; "
+          f"set MARKETPLACE_FILE_STORAGE=database and restart the instances (the folder was left as it was).")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="marketplace", description="The innovation procurement marketplace.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -278,6 +295,9 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild = search.add_parser("rebuild", help="rebuild the SQLite full-text index (needed after VACUUM)")
     rebuild.add_argument("--vacuum", action="store_true", help="VACUUM the SQLite database first")
     rebuild.set_defaults(func=cmd_search_rebuild)
+    stored = sub.add_parser("files", help="the file storage").add_subparsers(dest="files_command", metavar="import", required=True)
+    stored.add_parser("import", help="copy the upload folder (MARKETPLACE_UPLOAD_DIR) into the database file storage"
+                      ).set_defaults(func=cmd_files_import)
     return parser
 
 

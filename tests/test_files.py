@@ -83,3 +83,17 @@ def test_the_backend_is_chosen_by_its_setting():
     assert Settings.from_env({"SECRET_KEY": "x", "MARKETPLACE_FILE_STORAGE": "Database"}).file_storage == "database"
     with pytest.raises(SystemExit, match="MARKETPLACE_FILE_STORAGE must be one of local, database"):
         Settings.from_env({"SECRET_KEY": "x", "MARKETPLACE_FILE_STORAGE": "s3"})
+
+
+async def test_the_upload_folder_is_imported_into_the_database_once(override_settings, tmp_path):
+    digest = hashlib.sha256(PDF).hexdigest()
+    await files.write("proposals", "annex1", PDF)
+    await files.write_once("documents", f"{digest[:2]}/{digest}.pdf", PDF)
+    (tmp_path / "uploads" / "proposals" / "half-written.1.tmp").write_bytes(b"x")  # what a crash leaves: not a file
+
+    assert await files.import_local_folder() == (2, 2 * len(PDF))
+    assert await files.import_local_folder() == (2, 2 * len(PDF)), "running it again changes nothing"
+    override_settings(file_storage="database", upload_dir=tmp_path / "elsewhere")
+    assert await files.read("proposals", "annex1") == PDF
+    assert await files.read("documents", f"{digest[:2]}/{digest}.pdf") == PDF
+    assert await files.names("proposals") == ["annex1"]

@@ -231,6 +231,28 @@ async def _older_than(folder: str, cutoff: datetime | None) -> list[str]:
     return await asyncio.to_thread(_local_old_names, get_settings().upload_dir / folder, limit)
 
 
+def _local_files(root: Path) -> list[tuple[str, str, Path]]:
+    found = []
+    for path in sorted(root.rglob("*")) if root.is_dir() else []:
+        parts = path.relative_to(root).parts
+        if path.is_file() and not path.name.endswith(".tmp") and len(parts) in (2, 3):
+            folder, name = parts[0], "/".join(parts[1:])
+            if _FOLDER.fullmatch(folder) and _NAME.fullmatch(name):
+                found.append((folder, name, path))
+    return found
+
+
+async def import_local_folder(root: Path | None = None) -> tuple[int, int]:
+    """Copy every file of the upload folder into the database storage (moving from `local` to `database`); files
+    already there are kept. Returns (files copied or already there, bytes read). The folder is left as it was."""
+    count = size = 0
+    for folder, name, path in await asyncio.to_thread(_local_files, root or get_settings().upload_dir):
+        data = await asyncio.to_thread(path.read_bytes)
+        await _db_write(folder, _check(folder, name), data, once=True)
+        count, size = count + 1, size + len(data)
+    return count, size
+
+
 async def unreferenced(folder: str, referenced: Iterable[str], cutoff: datetime) -> list[str]:
     """The names in `folder` stored before `cutoff` that are not in `referenced`."""
     kept = set(referenced)
