@@ -59,9 +59,9 @@ async def test_the_only_bidder_at_the_stage_is_awarded_without_standstill_and_bo
     dutch = (await client.get(f"/api/v1/challenges/{s.challenge.id}/awards", headers={"Accept-Language": "nl"})).json()
     assert dutch["items"][0]["standstill_reason"].startswith("Geen wachttermijn: geen ander bedrijf")
     letter = await Document.objects().where((Document.kind == "award_letter") & (Document.subject_id == str(s.winner.id))).first()
-    assert NO_STANDSTILL in " ".join(pdf_text(read_bytes(letter))[1].split())
+    assert NO_STANDSTILL in " ".join(pdf_text(await read_bytes(letter))[1].split())
     rejection = await Document.objects().where(Document.kind == "rejection_letter").first()
-    assert rejection.language == "fr" and "Pas de délai d'attente" in " ".join(pdf_text(read_bytes(rejection))[1].split())
+    assert rejection.language == "fr" and "Pas de délai d'attente" in " ".join(pdf_text(await read_bytes(rejection))[1].split())
     won = await OutboxMessage.objects().where(OutboxMessage.kind == "award_won").first()
     assert NO_STANDSTILL in " ".join(won.body_text.split()) and "The standstill period ends" not in won.body_text
     await audit.chain_pending()

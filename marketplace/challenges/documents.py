@@ -87,7 +87,7 @@ async def download(principal: Principal | None, challenge_id: Any, document_id: 
         (ChallengeDocument.id == parse_id(document_id, "document")) & (ChallengeDocument.challenge == row["id"])).first()
     if doc is None:
         raise NotFound("document")
-    return doc, read_bytes(await get_document(doc["stored"]))
+    return doc, await read_bytes(await get_document(doc["stored"]))
 
 
 def check_file(filename: str, content: bytes | None) -> tuple[list[FieldError], storage.CheckedFile | None]:

@@ -91,7 +91,7 @@ class ProposalAttachment(Table):
     content_type = Varchar(length=120)
     size = Integer()
     sha256 = Varchar(length=64)
-    stored_name = Varchar(length=64)  # random name under settings.upload_dir / "proposals"
+    stored_name = Varchar(length=64)  # random name in the file storage's folder "proposals" (marketplace.files)
     latest = Boolean(default=True, index=True)
     uploaded_by = ForeignKey(references=User, null=True)
     uploaded_at = Timestamptz(default=TimestamptzNow())
