@@ -280,3 +280,20 @@ async def test_the_demo_triage_challenge_carries_a_document_once(client):
     content = (await client.get(items[0]["url"])).content
     assert content.startswith(b"hour,calls,abandoned") and hashlib.sha256(content).hexdigest() == items[0]["sha256"]
     assert items[0]["sha256"] in (await client.get(f"/challenges/{triage.id}")).text
+
+
+async def test_a_scheduled_challenge_takes_no_document_and_another_bodys_civil_servant_none_at_all(client):
+    team = await make_buyer_team()
+    draft = await make_challenge(team.org, published=False)
+    published = await make_challenge(team.org)
+    stranger = await token_for(await make_user("civil_servant"))  # of another public body
+    assert (await client.post(f"/api/v1/challenges/{draft.id}/documents", headers=stranger, **upload("Annex", "a.pdf", PDF))).status_code == 404
+    refused = await client.post(f"/api/v1/challenges/{published.id}/documents", headers=stranger,
+                                **upload("Annex", "a.pdf", PDF, change_note="Mine."))
+    assert refused.status_code == 403, refused.text
+    await Challenge.update({Challenge.status: "scheduled"}).where(Challenge.id == draft.id)
+    scheduled = await client.post(f"/api/v1/challenges/{draft.id}/documents", headers=await token_for(team.civil_servant),
+                                  **upload("Annex", "a.pdf", PDF))
+    assert scheduled.status_code == 409, scheduled.text
+    assert await ChallengeDocument.count() == 0
+    assert (await Challenge.objects().where(Challenge.id == published.id).first()).version == 1

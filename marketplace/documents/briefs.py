@@ -5,6 +5,7 @@ a document attached by amendment also makes) or a question is answered."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from marketplace.accounts.services import parse_id
 from marketplace.accounts.tables import Organisation
@@ -17,6 +18,9 @@ from marketplace.core.i18n import LOCALES
 from marketplace.documents.services import latest_document, render_and_store
 from marketplace.documents.tables import Document
 
+# A brief stored just after a change may have been rendered from what was read before it (an answer published
+# while the brief rendered): within this margin it is rendered again, which keeps its version if nothing changed.
+RENDER_RACE = timedelta(seconds=10)
 PUBLIC_STATUSES = (Challenge.Status.published, Challenge.Status.awarded, Challenge.Status.closed,
                    Challenge.Status.archived)
 
@@ -32,7 +36,7 @@ async def challenge_brief(challenge_id: str, language: str) -> Document:
     stored = await latest_document("challenge_brief", "challenge", challenge.id, language)
     questions = await answered_questions(challenge.id)
     changed = max([as_utc(challenge.updated_at), *(as_utc(q["answered_at"]) for q in questions)])
-    if stored is not None and as_utc(stored.created_at) >= changed:
+    if stored is not None and as_utc(stored.created_at) >= changed + RENDER_RACE:
         return stored
     buyer = await Organisation.objects().where(Organisation.id == challenge.buyer).first()
     stages = await ChallengeStage.objects().where(ChallengeStage.challenge == challenge.id).order_by(ChallengeStage.position)
