@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 
+from marketplace.accounts.tables import Membership
 from marketplace.challenges import catalogue
 from marketplace.challenges.tables import Challenge
 from marketplace.core.db import engine, is_postgres, transaction
@@ -217,3 +218,76 @@ async def test_the_worker_finds_due_stages_through_indexes_not_by_reading_every_
     assert "challenge_stage" in sql
     used = {n.get("Index Name") for n in await _explain(sql, args, bitmaps=True, nested_loops=False)}
     assert {"challenge_stage_open_due", "challenge_stage_pending_due"} <= used, used
+
+
+async def _busy_home_world(body, company, incubator) -> None:
+    """Work waiting for every role of `body`, `company` and `incubator`'s portfolio: each home section has an item,
+    so that every query of the home page runs (called twice: a second round of work must add no query)."""
+    from datetime import timedelta
+
+    from marketplace.accounts.tables import PortfolioLink
+    from marketplace.awards.tables import Award, Contract, Objection
+    from marketplace.challenges.tables import Question
+    from marketplace.core.clock import now
+    from marketplace.evaluation.tables import Declaration, EvaluatorAssignment
+    from marketplace.experiments.tables import Milestone
+    from marketplace.payments.tables import Payout
+    from tests.factories_challenges import make_draft
+    from tests.factories_payments import make_experiment
+    from tests.factories_proposals import make_open_challenge, make_proposal
+
+    day = timedelta(days=1)
+    asked = await make_challenge(body)
+    await Question.insert(Question(challenge=asked.id, text="Which hours?", asked_at=now()))
+    closed = await make_open_challenge(body, start=now() - 40 * day)
+    proposal = await make_proposal(closed, status="submitted")
+    for evaluator in await Membership.select(Membership.user).where((Membership.organisation == body.id) & (Membership.role == "evaluator")):
+        await EvaluatorAssignment.insert(EvaluatorAssignment(challenge=closed.id, evaluator=evaluator["user"]))
+        await Declaration.insert(Declaration(challenge=closed.id, evaluator=evaluator["user"]))
+    await make_draft(body, approval_requested_at=now())
+    await make_proposal(closed, status="selected")
+    award = Award(challenge=closed.id, proposal=proposal.id, company=company.id, buyer=body.id, amount_cents=1_000_000,
+                  standstill_ends_at=now() + 5 * day, starts_on=now().date())
+    await award.save()
+    await Objection.insert(Objection(award=award.id, company=company.id, text="Why not us?"))
+    await Contract.insert(Contract(award=award.id, challenge=closed.id, buyer=body.id, company=company.id, number=f"C-{uuid.uuid4().hex[:8]}",
+                                   status="issued", issued_at=now()))
+    experiment_id, *_ = await make_experiment(buyer_org=body, company_org=company)
+    first, _second = await Milestone.select().where(Milestone.experiment == experiment_id).order_by(Milestone.position)
+    await Milestone.update({Milestone.status: "submitted", Milestone.submitted_at: now()}).where(Milestone.id == first["id"])
+    await Payout.insert(Payout(milestone=first["id"], experiment=experiment_id, company=company.id, buyer=body.id, amount_cents=500_000,
+                               idempotency_key=f"budget-{first['id']}", transfer_group="g", accepted_at=now(), due_by=now() + 30 * day))
+    await make_proposal(await make_open_challenge(), company)
+    if not await PortfolioLink.exists().where(PortfolioLink.company == company.id):
+        await PortfolioLink.insert(PortfolioLink(incubator=incubator.id, company=company.id, status="accepted"))
+
+
+# 4 to know who asks (session, user, memberships, unread notifications) and 1 for the open challenges; then per role
+# one query per section, and one more where a section's rows need a second table (a stated reason each):
+HOME_BUDGETS = {
+    None: 1,  # a visitor: the open challenges only
+    "civil_servant": 5 + 3,  # questions, undecided proposals, deliverables to review
+    "procurement_officer": 5 + 7,  # approvals, ready to award, standstill (+ its
+    # objections), contracts to sign (+ their signatures), payouts
+    "evaluator": 5 + 6,  # assignments, declarations, stages; then submitted proposals, the challenge's own criteria, scores
+    "company_member": 5 + 5,  # open stages, contracts to sign (+ their signatures), milestones to deliver, payouts
+    "incubator_member": 5 + 2,  # the consenting portfolio, its proposals by status
+}
+
+
+@pytest.mark.parametrize("role", list(HOME_BUDGETS))
+async def test_the_home_page_runs_a_fixed_number_of_queries_per_role_however_much_awaits(client, role):
+    from tests.factories import make_org, make_user, signed_in_client
+
+    body, company, incubator = await make_org("public_body"), await make_org("company"), await make_org("incubator")
+    org = {"company_member": company, "incubator_member": incubator}.get(role, body)
+    if role:
+        await signed_in_client(client, await make_user(role, org=org))
+    counts = []
+    for _round in range(2):
+        await _busy_home_world(body, company, incubator)
+        async with counted() as queries:
+            response = await client.get("/")
+        assert response.status_code == 200
+        counts.append(len(queries))
+    assert counts == [HOME_BUDGETS[role]] * 2, "\n".join(q[0][:120] for q in queries)

@@ -168,6 +168,22 @@ async def contracts_of(principal: Principal, limit: int, cursor: str | None) -> 
     return [await contract_out(c) for c in page_rows], next_cursor
 
 
+async def awaiting_signature(organisation_ids: list[str], party: str) -> list[dict]:
+    """For the home page: issued contracts of these organisations (on `party`'s side: "buyer" or "company") that
+    nobody has signed for that party yet, oldest issue first: `id`, `number`, `title`, `issued_at`."""
+    if not organisation_ids:
+        return []
+    side = Contract.buyer if party == "buyer" else Contract.company
+    rows = await Contract.select(Contract.id, Contract.number, Contract.challenge.title.as_alias("title"), Contract.issued_at).where(
+        (Contract.status == Contract.Status.issued) & side.is_in([parse_id(o, "organisation") for o in organisation_ids])
+    ).order_by(Contract.issued_at)
+    if not rows:
+        return []
+    signed = {s["contract"] for s in await Signature.select(Signature.contract).where(
+        Signature.contract.is_in([r["id"] for r in rows]) & (Signature.party == party))}
+    return [r for r in rows if r["id"] not in signed]
+
+
 async def contract_document(principal: Principal, contract_id: Any) -> tuple[Contract, Document]:
     contract = await visible_contract(principal, contract_id)
     if contract.document is None:

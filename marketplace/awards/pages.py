@@ -208,17 +208,7 @@ async def contract_list(request: Request[Any, Any, Any]) -> Template:
                                  Contract.buyer.name, Contract.company.name, Contract.award.id,
                                  Contract.award.proposal).where(
         Contract.buyer.is_in(orgs) | Contract.company.is_in(orgs)).order_by(Contract.created_at, ascending=False)
-    return page(request, "awards/contracts.html", contracts=rows, to_award=await _ready_to_award(principal))
-
-
-async def _ready_to_award(principal) -> list[dict]:
-    """For a procurement officer: their body's challenges with a selected proposal waiting for an award."""
-    bodies = [uuid.UUID(o) for o in principal.organisations("procurement_officer")]
-    if not bodies:
-        return []
-    rows = await Proposal.select(Proposal.challenge.id, Proposal.challenge.title).where(
-        (Proposal.status == Proposal.Status.selected) & Proposal.challenge.buyer.is_in(bodies))
-    return list({str(r["challenge.id"]): {"id": r["challenge.id"], "title": r["challenge.title"]} for r in rows}.values())
+    return page(request, "awards/contracts.html", contracts=rows, to_award=await services.ready_to_award(principal.organisations("procurement_officer")))
 
 
 @get("/contracts/{contract_id:str}", opt=allow(SIGNED_IN), include_in_schema=False)

@@ -48,6 +48,35 @@ async def get_award(award_id: Any) -> Award:
     return award
 
 
+async def ready_to_award(buyer_ids: list[str]) -> list[dict]:
+    """For the procurement officers of these public bodies: their challenges with a selected proposal waiting for an
+    award (`id`, `title`); a proposal whose award was cancelled by an upheld objection is selected again."""
+    if not buyer_ids:
+        return []
+    bodies = [parse_id(b, "organisation") for b in buyer_ids]
+    rows = await Proposal.select(Proposal.challenge.id, Proposal.challenge.title).where(
+        (Proposal.status == Proposal.Status.selected) & Proposal.challenge.buyer.is_in(bodies))
+    return list({str(r["challenge.id"]): {"id": r["challenge.id"], "title": r["challenge.title"]} for r in rows}.values())
+
+
+async def in_standstill(buyer_ids: list[str]) -> list[dict]:
+    """For the buyer team's home: awards of these public bodies still in their standstill, ending soonest first, with
+    the number of objections waiting for an answer: `id`, `title`, `company`, `ends_at`, `amount_cents`, `currency`,
+    `objections`."""
+    if not buyer_ids:
+        return []
+    rows = await Award.select(Award.id, Award.challenge.title.as_alias("title"), Award.company.name.as_alias("company"),
+                              Award.standstill_ends_at.as_alias("ends_at"), Award.amount_cents, Award.currency).where(
+        (Award.status == Award.Status.standstill) & Award.buyer.is_in([parse_id(b, "organisation") for b in buyer_ids])
+    ).order_by(Award.standstill_ends_at)
+    open_ = {}
+    if rows:
+        for o in await Objection.select(Objection.award).where(
+                Objection.award.is_in([r["id"] for r in rows]) & (Objection.status == Objection.Status.open)):
+            open_[o["award"]] = open_.get(o["award"], 0) + 1
+    return [{**r, "objections": open_.get(r["id"], 0)} for r in rows]
+
+
 def _template(challenge: Challenge) -> engine.ProcedureTemplate | None:
     try:
         return engine.get(challenge.procedure_template, challenge.procedure_version)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from piccolo.query.functions.aggregate import Count, Min
+
 from marketplace.accounts.tables import Organisation, User
 from marketplace.challenges import schemas
 from marketplace.challenges.services import (
@@ -17,7 +19,7 @@ from marketplace.challenges.services import (
 )
 from marketplace.challenges.tables import Follow, Question
 from marketplace.core.auth import Principal
-from marketplace.core.clock import as_utc, now, rfc3339
+from marketplace.core.clock import as_utc, from_db, now, rfc3339
 from marketplace.core.db import stamp_before, transaction
 from marketplace.core.errors import Conflict, Forbidden, NotFound, invalid
 from marketplace.core.i18n import N_
@@ -140,3 +142,17 @@ async def answered_questions(challenge_id: Any) -> list[dict]:
     return await Question.select(Question.id, Question.text, Question.answer, Question.asked_at, Question.answered_at).where(
         (Question.challenge == challenge_id) & Question.answer.is_not_null()).order_by(Question.asked_at)
 
+
+
+async def unanswered_by_challenge(buyer_ids: list[str]) -> list[dict]:
+    """For the buyer team's home: each published challenge of these public bodies with questions still waiting
+    for an answer (`id`, `title`, `count`, `oldest`: when the first of them was asked), oldest question first."""
+    if not buyer_ids:
+        return []
+    rows = await Question.select(Question.challenge.id.as_alias("id"), Question.challenge.title.as_alias("title"),
+                                 Count(Question.id, alias="count"), Min(Question.asked_at, alias="oldest")).where(
+        Question.answer.is_null() & Question.challenge.buyer.is_in([parse_id(b, "organisation") for b in buyer_ids])
+        & (Question.challenge.status == "published")).group_by(Question.challenge.id, Question.challenge.title)
+    for r in rows:
+        r["oldest"] = from_db(r["oldest"])
+    return sorted(rows, key=lambda r: r["oldest"])

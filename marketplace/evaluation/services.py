@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 from marketplace.accounts.tables import Membership, User
+from marketplace.challenges.tables import ChallengeStage
 from marketplace.core.auth import Principal
 from marketplace.core.clock import now, rfc3339
 from marketplace.core.db import is_integrity_error, transaction
@@ -374,3 +375,56 @@ async def scored_by(evaluator_id: Any, stage: str, proposal_ids: list[Any], crit
 def most_disagreed(ranking: schemas.RankingOut, threshold: float = 20.0, top: int = 3) -> list[schemas.RankingItem]:
     """The proposals whose evaluators' totals are furthest apart (at least `threshold` points): worth a discussion."""
     return sorted((i for i in ranking.items if i.evaluators > 1 and i.spread >= threshold), key=lambda i: -i.spread)[:top]
+
+
+async def left_to_score(evaluator_id: Any) -> list[dict[str, Any]]:
+    """For an evaluator's home: each published challenge they are assigned to that waits for them, with `action`
+    "declare" (no conflict-of-interest declaration yet: nothing opens before it) or "score" (the current stage's
+    deadline passed, it is not decided, and `count` of its `total` submitted proposals still lack a score on some
+    criterion). A declared conflict, or nothing left, leaves the challenge out. Keys: `id`, `title`, `action`,
+    `stage`, `count`, `total`."""
+    uid = parse_uuid(evaluator_id, "user")
+    assigned = await EvaluatorAssignment.select(
+        EvaluatorAssignment.challenge.id.as_alias("id"), EvaluatorAssignment.challenge.title.as_alias("title"),
+        EvaluatorAssignment.challenge.current_stage.as_alias("current_stage"),
+        EvaluatorAssignment.challenge.procedure_template.as_alias("procedure_template"),
+        EvaluatorAssignment.challenge.procedure_version.as_alias("procedure_version"),
+    ).where((EvaluatorAssignment.evaluator == uid) & (EvaluatorAssignment.challenge.status == "published"))
+    if not assigned:
+        return []
+    declared = {d["challenge"]: d["has_conflict"] for d in await Declaration.select(Declaration.challenge, Declaration.has_conflict).where(
+        (Declaration.evaluator == uid) & Declaration.challenge.is_in([a["id"] for a in assigned]))}
+    out = [{**a, "action": "declare", "stage": a["current_stage"], "count": 0, "total": 0} for a in assigned if a["id"] not in declared]
+    scoring = {a["id"]: a for a in assigned if a["id"] in declared and not declared[a["id"]]}
+    if scoring:
+        stages = await ChallengeStage.select(ChallengeStage.challenge, ChallengeStage.key, ChallengeStage.closes_at).where(
+            ChallengeStage.challenge.is_in(list(scoring)) & (ChallengeStage.status != ChallengeStage.Status.decided))
+        in_evaluation = {s["challenge"] for s in stages if s["key"] == scoring[s["challenge"]]["current_stage"] and access.unsealed(s["closes_at"])}
+        out += await _unscored(uid, [scoring[c] for c in in_evaluation])
+    return sorted(out, key=lambda r: (r["action"] != "declare", r["title"]))
+
+
+async def _unscored(uid: uuid.UUID, challenges: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`left_to_score` for the challenges whose current stage is in evaluation: three queries for all of them."""
+    if not challenges:
+        return []
+    ids = [c["id"] for c in challenges]
+    copies = await ProposalStage.select(ProposalStage.proposal, ProposalStage.stage, ProposalStage.proposal.challenge.as_alias("challenge")).where(
+        (ProposalStage.version > 0) & ProposalStage.proposal.challenge.is_in(ids) & (ProposalStage.proposal.status != Proposal.Status.withdrawn))
+    own = {}
+    for r in await Criterion.select(Criterion.challenge, Criterion.stage, Criterion.key).where(Criterion.challenge.is_in(ids)):
+        own.setdefault((r["challenge"], r["stage"]), set()).add(r["key"])
+    done: dict[tuple[Any, str], set[str]] = {}
+    if copies:
+        for s in await Score.select(Score.proposal, Score.stage, Score.criterion).where(
+                (Score.evaluator == uid) & Score.proposal.is_in([c["proposal"] for c in copies])):
+            done.setdefault((s["proposal"], s["stage"]), set()).add(s["criterion"])
+    out = []
+    for c in challenges:
+        key = c["current_stage"]
+        criteria = own.get((c["id"], key)) or {k.key for k in template_of(c).stage(key).criteria}
+        proposals = [p["proposal"] for p in copies if p["challenge"] == c["id"] and p["stage"] == key]
+        left = sum(1 for p in proposals if not criteria <= done.get((p, key), set()))
+        if left:
+            out.append({**c, "action": "score", "stage": key, "count": left, "total": len(proposals)})
+    return out

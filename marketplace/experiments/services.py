@@ -353,3 +353,30 @@ async def experiment_results(challenge_id: object) -> list[dict[str, Any]]:
             "paid_cents": sum(p["amount_cents"] for p in paid),
         })
     return out
+
+
+
+_WAITING_COLUMNS = (Milestone.id, Milestone.title, Milestone.status, Milestone.due_date, Milestone.submitted_at, Milestone.amount_cents,
+                    Milestone.currency, Milestone.experiment.as_alias("experiment"), Milestone.experiment.title.as_alias("experiment_title"))
+
+
+async def milestones_to_review(buyer_ids: list[str]) -> list[dict[str, Any]]:
+    """For the buyers' reviewers (home page): milestones of their running experiments delivered and not reviewed yet,
+    oldest delivery first: `id`, `title`, `status`, `due_date`, `submitted_at`, `amount_cents`, `currency`,
+    `experiment`, `experiment_title`."""
+    if not buyer_ids:
+        return []
+    return await Milestone.select(*_WAITING_COLUMNS).where(
+        (Milestone.experiment.status == Experiment.Status.running) & (Milestone.status == Milestone.Status.submitted)
+        & Milestone.experiment.buyer.is_in([_uuid(b, "organisation") for b in buyer_ids])).order_by(Milestone.submitted_at)
+
+
+async def milestones_to_deliver(company_ids: list[str]) -> list[dict[str, Any]]:
+    """For a company (home page): milestones of its running experiments still to deliver, or to deliver again after a
+    request for changes, earliest due first (the same keys as `milestones_to_review`)."""
+    if not company_ids:
+        return []
+    return await Milestone.select(*_WAITING_COLUMNS).where(
+        (Milestone.experiment.status == Experiment.Status.running)
+        & Milestone.status.is_in([Milestone.Status.pending, Milestone.Status.changes_requested])
+        & Milestone.experiment.company.is_in([_uuid(c, "organisation") for c in company_ids])).order_by(Milestone.due_date)

@@ -303,3 +303,16 @@ async def payouts_visible_to(organisation_ids: list[str], contract_id: str | Non
         query = query.where(Payout.experiment == experiment_id)
     moment = now()
     return [payout_out(r, moment) for r in await query.order_by(Payout.accepted_at)]
+
+
+async def unpaid_payouts(organisation_ids: list[str], side: str) -> list[dict[str, Any]]:
+    """For the home page: payouts not paid yet where these organisations pay (`side="buyer"`) or are paid
+    (`side="company"`), earliest due first: `id`, `amount_cents`, `currency`, `status`, `due_by`, `milestone_title`,
+    `experiment`, `counterpart` (the other party's name)."""
+    if not organisation_ids:
+        return []
+    mine, other = (Payout.buyer, Payout.company) if side == "buyer" else (Payout.company, Payout.buyer)
+    return await Payout.select(Payout.id, Payout.amount_cents, Payout.currency, Payout.status, Payout.due_by,
+                               Payout.milestone.title.as_alias("milestone_title"), Payout.experiment,
+                               other.name.as_alias("counterpart")).where(
+        (Payout.status != Payout.Status.paid) & mine.is_in([uuid.UUID(str(o)) for o in organisation_ids])).order_by(Payout.due_by)

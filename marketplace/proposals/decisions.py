@@ -8,7 +8,7 @@ from typing import Any
 
 from marketplace.challenges.tables import ChallengeStage
 from marketplace.core.auth import Principal
-from marketplace.core.clock import now, rfc3339
+from marketplace.core.clock import from_db, now, rfc3339
 from marketplace.core.db import transaction
 from marketplace.core.errors import Conflict, FieldError, NotFound, invalid
 from marketplace.core.i18n import gettext as _
@@ -154,3 +154,22 @@ async def close_stage(principal: Principal, challenge_id: Any, stage_key: str) -
     await lifecycle.sync_challenge(challenge["id"])
     return schemas.StageCloseOut(challenge_id=str(challenge["id"]), stage=stage_key, status="decided", advanced=counts["advance"],
                                  rejected=counts["reject"], next_stage=following.key if following else None)
+
+
+async def awaiting_decision(buyer_ids: list[str]) -> list[dict[str, Any]]:
+    """For the buyer team's home: per challenge of these public bodies and stage whose deadline has passed and that
+    is not decided yet, how many submitted proposals still lack a decision with feedback (what `undecided` counts
+    for one stage), earliest deadline first: `id`, `title`, `procedure_template`, `procedure_version`, `stage`,
+    `closes_at`, `count`."""
+    if not buyer_ids:
+        return []
+    bodies = [parse_uuid(b, "organisation") for b in buyer_ids]
+    rows = await Proposal.raw(
+        "SELECT c.id, c.title, c.procedure_template, c.procedure_version, s.key AS stage, s.closes_at, COUNT(*) AS count "
+        "FROM proposal_stage ps JOIN proposal p ON p.id = ps.proposal JOIN challenge c ON c.id = p.challenge "
+        "JOIN challenge_stage s ON s.challenge = c.id AND s.key = ps.stage "
+        f"WHERE c.buyer IN ({', '.join('{}' for _ in bodies)}) AND c.status = 'published' AND ps.version > 0 "
+        "AND p.status != 'withdrawn' AND p.current_stage = ps.stage AND s.closes_at <= {} AND s.status != 'decided' "
+        "AND NOT EXISTS (SELECT 1 FROM decision d WHERE d.proposal = p.id AND d.stage = ps.stage AND d.feedback != '') "
+        "GROUP BY c.id, c.title, c.procedure_template, c.procedure_version, s.key, s.closes_at ORDER BY s.closes_at", *bodies, now())
+    return [{**r, "closes_at": from_db(r["closes_at"])} for r in rows]

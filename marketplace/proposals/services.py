@@ -8,10 +8,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from piccolo.query.functions.aggregate import Count
+
 from marketplace.accounts.tables import Organisation
 from marketplace.challenges.tables import Challenge, ChallengeStage
 from marketplace.core.auth import Principal
-from marketplace.core.clock import as_utc, now, rfc3339
+from marketplace.core.clock import as_utc, from_db, now, rfc3339
 from marketplace.core.db import is_integrity_error, stamp_before, transaction
 from marketplace.core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound, invalid
 from marketplace.core.i18n import gettext as _
@@ -516,3 +518,37 @@ async def mark_awarded(proposal_id: Any) -> None:
         if not await Proposal.exists().where(Proposal.id == pid):
             raise NotFound("proposal")
         raise Conflict("Only a proposal selected at a stage decided by award can be awarded.")
+
+
+async def open_stage_work(company_ids: list[str]) -> list[dict[str, Any]]:
+    """For a company's home: its proposals whose current stage is still open, soonest deadline first, and whether
+    that stage is still a draft or already submitted (resubmittable until the deadline): `id`, `title`, `stage`,
+    `closes_at`, `submitted`."""
+    if not company_ids:
+        return []
+    companies = [parse_uuid(c, "organisation") for c in company_ids]
+    rows = await Proposal.raw(
+        "SELECT p.id, c.title, p.current_stage AS stage, s.closes_at, ps.version AS version "
+        "FROM proposal p JOIN challenge c ON c.id = p.challenge "
+        "JOIN challenge_stage s ON s.challenge = p.challenge AND s.key = p.current_stage "
+        "LEFT JOIN proposal_stage ps ON ps.proposal = p.id AND ps.stage = p.current_stage "
+        f"WHERE p.company IN ({', '.join('{}' for _ in companies)}) AND p.status IN ('draft', 'advanced', 'submitted') "
+        "AND s.opens_at <= {} AND s.closes_at > {} ORDER BY s.closes_at", *companies, now(), now())
+    return [{"id": r["id"], "title": r["title"], "stage": r["stage"], "closes_at": from_db(r["closes_at"]),
+             "submitted": bool(r["version"])} for r in rows]
+
+
+async def pipeline(company_ids: list[str]) -> list[dict[str, Any]]:
+    """For an incubator's home: per portfolio company, how many of its proposals stand at each status
+    (`company`, `name`, `counts`: status -> number), companies by name."""
+    if not company_ids:
+        return []
+    rows = await Proposal.select(Proposal.company.id.as_alias("company"), Proposal.company.name.as_alias("name"), Proposal.status,
+                                 Count(Proposal.id, alias="count")).where(
+        Proposal.company.is_in([parse_uuid(c, "organisation") for c in company_ids])).group_by(
+        Proposal.company.id, Proposal.company.name, Proposal.status)
+    out: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        entry = out.setdefault(str(r["company"]), {"company": str(r["company"]), "name": r["name"], "counts": {}})
+        entry["counts"][r["status"]] = r["count"]
+    return sorted(out.values(), key=lambda e: e["name"])

@@ -10,15 +10,25 @@ from litestar.response import Redirect, Response, Template
 
 from marketplace.core import i18n
 from marketplace.core.auth import PUBLIC, allow
+from marketplace.core.clock import from_db
 from marketplace.core.db import engine
 from marketplace.core.locale import LANG_COOKIE
 from marketplace.settings import get_settings
 from marketplace.web.pages import page, safe_next
 
+HOME_OPEN_CHALLENGES = 5
+
 
 @get("/", opt=allow(PUBLIC), include_in_schema=False)
 async def home(request: Request[Any, Any, Any]) -> Template:
-    return page(request, "home.html")
+    """What awaits the signed-in person, role by role; for everyone, the open challenges closing soonest and a search."""
+    from marketplace.challenges.catalogue import JOINABLE, CatalogueQuery, search
+    from marketplace.web.home import work_for
+
+    principal = request.scope.get("user")
+    work = await work_for(principal) if principal is not None else []
+    found = await search(CatalogueQuery(status=JOINABLE, sort="closing", limit=str(HOME_OPEN_CHALLENGES)))
+    return page(request, "home.html", work=work, open_challenges=[(c, from_db(c.closes_at)) for c in found.items])
 
 
 @get("/language/{code:str}", opt=allow(PUBLIC), include_in_schema=False)
