@@ -246,3 +246,11 @@ async def test_questions_on_a_challenge_no_longer_published_wait_for_nobody(clie
     await Question.insert(Question(challenge=closed.id, text="Late?", asked_at=now()))
     await Challenge.update({Challenge.status: "closed"}).where(Challenge.id == closed.id)
     assert sections(await home_of(client, servant))["civil_servant-answer"] == (0, [])
+
+
+@pytest.mark.parametrize(("kind", "says"), [("admin", 'href="/admin/organisations"'), ("unconfirmed", "Confirm your e-mail address"),
+                                            ("no role", "You hold no role on the platform yet.")])
+async def test_someone_without_a_role_is_told_where_to_go_instead(client, kind, says):
+    user = await make_user(admin=kind == "admin", verified=kind != "unconfirmed")
+    page = await home_of(client, user)
+    assert "What awaits you" in page and says in page and sections(page) == {}
