@@ -16,6 +16,7 @@ from marketplace.core.money import format_money
 from marketplace.documents.tables import Document
 from marketplace.evaluation.tables import Score
 from marketplace.experiments.tables import Milestone
+from marketplace.mail.services import notify
 from marketplace.payments.tables import Payout
 from marketplace.proposals.tables import Decision
 from tests.factories import make_org, make_user, signed_in_client
@@ -219,8 +220,10 @@ async def test_someone_with_two_roles_sees_both_and_only_their_own_bodies_work(c
     person = await make_user("civil_servant", "procurement_officer", org=body)
     mine = await make_draft(body, approval_requested_at=now(), approval_requested_by=person.id)
     await make_draft(approval_requested_at=now())  # another public body's draft
+    await notify(person.id, "approval_requested", "A draft awaits your approval: %(title)s", link="/my/challenges", title="x")
     page = await home_of(client, person)
     found = sections(page)
+    assert '<a href="/notifications">1 unread notification</a>' in page
     assert {k.split("-")[0] for k in found} == {"civil_servant", "procurement_officer"}
     assert found["procurement_officer-approve"] == (1, [f"/challenges/{mine.id}/publish"])
     assert page.index('id="role-civil_servant"') < page.index('id="role-procurement_officer"')
