@@ -69,12 +69,12 @@ async def in_standstill(buyer_ids: list[str]) -> list[dict]:
                               Award.standstill_ends_at.as_alias("ends_at"), Award.amount_cents, Award.currency).where(
         (Award.status == Award.Status.standstill) & Award.buyer.is_in([parse_id(b, "organisation") for b in buyer_ids])
     ).order_by(Award.standstill_ends_at)
-    open_ = {}
+    open_objections: dict = {}
     if rows:
         for o in await Objection.select(Objection.award).where(
                 Objection.award.is_in([r["id"] for r in rows]) & (Objection.status == Objection.Status.open)):
-            open_[o["award"]] = open_.get(o["award"], 0) + 1
-    return [{**r, "objections": open_.get(r["id"], 0)} for r in rows]
+            open_objections[o["award"]] = open_objections.get(o["award"], 0) + 1
+    return [{**r, "objections": open_objections.get(r["id"], 0)} for r in rows]
 
 
 def _template(challenge: Challenge) -> engine.ProcedureTemplate | None:
