@@ -78,6 +78,10 @@ async def test_a_civil_servant_sees_questions_to_answer_proposals_to_decide_and_
     await make_proposal(closed, status="submitted")  # no decision yet
     decided = await make_proposal(closed, status="submitted")
     await Decision.insert(Decision(proposal=decided.id, stage=closed.current_stage, outcome="advance", feedback="Strong plan."))
+    ready = await make_open_challenge(body, title="Decided, not closed", start=now() - 50 * DAY)
+    for outcome in ("advance", "reject"):
+        proposal = await make_proposal(ready, status="submitted")
+        await Decision.insert(Decision(proposal=proposal.id, stage=ready.current_stage, outcome=outcome, feedback="Clear."))
     still_open = await make_open_challenge(body, title="Still open")
     await make_proposal(still_open, status="submitted")  # sealed until its deadline: nothing to decide yet
     milestones = await Milestone.select().where(Milestone.experiment == experiment_id).order_by(Milestone.position)
@@ -87,7 +91,9 @@ async def test_a_civil_servant_sees_questions_to_answer_proposals_to_decide_and_
     found = sections(page)
     assert found["civil_servant-answer"] == (2, [f"/challenges/{asked.id}/questions"])
     assert "2 questions without an answer" in page
-    assert found["civil_servant-decide"] == (1, [f"/challenges/{closed.id}/board?stage={closed.current_stage}"])
+    assert found["civil_servant-decide"] == (2, [f"/challenges/{ready.id}/board?stage={ready.current_stage}",  # closed first
+                                                 f"/challenges/{closed.id}/board?stage={closed.current_stage}"])
+    assert "every proposal has its decision: close the stage to tell the companies" in page
     assert found["civil_servant-review"] == (1, [f"/experiments/{experiment_id}#milestone-{milestones[0]['id']}"])
     assert "€5,000.00" in page  # the milestone's amount, with its currency
     assert "procurement_officer-approve" not in found  # a role they do not hold shows nothing

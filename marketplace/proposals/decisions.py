@@ -158,18 +158,19 @@ async def close_stage(principal: Principal, challenge_id: Any, stage_key: str) -
 
 async def awaiting_decision(buyer_ids: list[str]) -> list[dict[str, Any]]:
     """For the buyer team's home: per challenge of these public bodies and stage whose deadline has passed and that
-    is not decided yet, how many submitted proposals still lack a decision with feedback (what `undecided` counts
-    for one stage), earliest deadline first: `id`, `title`, `procedure_template`, `procedure_version`, `stage`,
-    `closes_at`, `count`."""
+    is not decided yet, its submitted proposals (`submitted`) and how many still lack a decision with feedback
+    (`count`, what `undecided` counts for one stage; 0: the stage is ready to close), earliest deadline first:
+    `id`, `title`, `procedure_template`, `procedure_version`, `stage`, `closes_at`, `submitted`, `count`."""
     if not buyer_ids:
         return []
     bodies = [parse_uuid(b, "organisation") for b in buyer_ids]
     rows = await Proposal.raw(
-        "SELECT c.id, c.title, c.procedure_template, c.procedure_version, s.key AS stage, s.closes_at, COUNT(*) AS count "
+        "SELECT c.id, c.title, c.procedure_template, c.procedure_version, s.key AS stage, s.closes_at, COUNT(*) AS submitted, "
+        "SUM(CASE WHEN EXISTS (SELECT 1 FROM decision d WHERE d.proposal = p.id AND d.stage = ps.stage AND d.feedback != '') "
+        "THEN 0 ELSE 1 END) AS count "
         "FROM proposal_stage ps JOIN proposal p ON p.id = ps.proposal JOIN challenge c ON c.id = p.challenge "
         "JOIN challenge_stage s ON s.challenge = c.id AND s.key = ps.stage "
         f"WHERE c.buyer IN ({', '.join('{}' for _ in bodies)}) AND c.status = 'published' AND ps.version > 0 "
         "AND p.status != 'withdrawn' AND p.current_stage = ps.stage AND s.closes_at <= {} AND s.status != 'decided' "
-        "AND NOT EXISTS (SELECT 1 FROM decision d WHERE d.proposal = p.id AND d.stage = ps.stage AND d.feedback != '') "
         "GROUP BY c.id, c.title, c.procedure_template, c.procedure_version, s.key, s.closes_at ORDER BY s.closes_at", *bodies, now())
-    return [{**r, "closes_at": from_db(r["closes_at"])} for r in rows]
+    return [{**r, "count": int(r["count"]), "closes_at": from_db(r["closes_at"])} for r in rows]

@@ -69,8 +69,9 @@ async def civil_servant(principal: Principal) -> list[Section]:
                       moment=r["oldest"], when_label=i18n.gettext("first asked"))
                  for r in await unanswered_by_challenge(bodies)]
     decisions = [Item(f"{r['title']} ({stage_name(r['procedure_template'], r['stage'], r['procedure_version'])})",
-                      f"/challenges/{r['id']}/board?stage={r['stage']}", r["count"],
-                      ngettext("%(num)d proposal to decide with feedback", "%(num)d proposals to decide with feedback", r["count"]),
+                      f"/challenges/{r['id']}/board?stage={r['stage']}", r["count"] or 1,
+                      ngettext("%(num)d proposal to decide with feedback", "%(num)d proposals to decide with feedback", r["count"])
+                      if r["count"] else i18n.gettext("every proposal has its decision: close the stage to tell the companies"),
                       moment=r["closes_at"], when_label=i18n.gettext("stage closed"))
                  for r in await awaiting_decision(bodies)]
     reviews = [Item(f"{r['experiment_title']}: {r['title']}", f"/experiments/{r['experiment']}#milestone-{r['id']}",
