@@ -66,13 +66,17 @@ async def _past_challenge(ctx) -> Challenge:
 
 
 async def _proposal(challenge: Challenge, company, status: str, feedback: str, answers: dict) -> Proposal:
+    """Both bids answered the expression of interest (65 days ago) and the short proposal (45 days ago), inside
+    the stages of `_past_challenge`; the short proposal was decided 39 days ago, the pitch 20 days ago."""
     proposal = Proposal(challenge=challenge.id, company=company.id, status=status, current_stage="pitch")
     await proposal.save()
-    await ProposalStage.insert(ProposalStage(proposal=proposal.id, stage="short_proposal", answers=json.dumps(answers),
-                                             status="submitted", version=1, submitted_at=now() - timedelta(days=40)))
+    for key, days_ago in (("expression_of_interest", 65), ("short_proposal", 45)):
+        await ProposalStage.insert(ProposalStage(proposal=proposal.id, stage=key, answers=json.dumps(answers),
+                                                 status="submitted", version=1, submitted_at=now() - timedelta(days=days_ago)))
+    decided = now() - timedelta(days=20 if status == "selected" else 39)
     await Decision.insert(Decision(proposal=proposal.id, stage="pitch" if status == "selected" else "short_proposal",
                                    outcome="advance" if status == "selected" else "reject", feedback=feedback,
-                                   decided_at=now() - timedelta(days=20), notified_at=now() - timedelta(days=20)))
+                                   decided_at=decided, notified_at=decided))
     return proposal
 
 
@@ -112,9 +116,11 @@ async def load(ctx) -> None:
     ]
     award = await services.award_proposal(marc, proposal.challenge, schemas.AwardIn(
         proposal_id=str(proposal.id), amount=Money(amount=2_000_000), milestones=milestones, language="en"))
-    if award.standstill_ends_at is not None:  # with no other bidder at the stage the contract is issued at once
-        # The demo shows the pilot after its standstill: no objection came, so the contract is issued.
-        await Award.update({Award.standstill_ends_at: now() - timedelta(minutes=1)}).where(Award.id == uuid.UUID(award.id))
+    # The demo shows the pilot awarded 12 days ago and signed today. Where a standstill runs (another company bid
+    # at the stage), it ended 2 days ago with no objection, so the contract is issued.
+    await Award.update({Award.awarded_at: now() - timedelta(days=12)}).where(Award.id == uuid.UUID(award.id))
+    if award.standstill_ends_at is not None:
+        await Award.update({Award.standstill_ends_at: now() - timedelta(days=2)}).where(Award.id == uuid.UUID(award.id))
         await contracts.issue_contract(uuid.UUID(award.id))
     contract = await Contract.objects().where((Contract.award == uuid.UUID(award.id)) & (Contract.status == "issued")).first()
     if contract is None:  # pragma: no cover - only if someone objected meanwhile

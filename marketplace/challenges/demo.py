@@ -35,14 +35,15 @@ CHALLENGES: list[dict[str, Any]] = [
         "cpv_codes": ["72212000-4", "72316000-3", "32500000-8"],
         "budget_cap_cents": 3_000_000, "max_duration_days": 90, "started_days_ago": 4,
         "questions": [
+            # asker, question, answer, asked (hours ago), answered (hours ago)
             ("lena", "Can we test with recorded calls from past peaks, or only with synthetic calls?",
              "Anonymised recordings from two past storms will be available in our secure environment during the experiment; "
-             "they cannot leave it. Synthetic calls are welcome for the expression of interest."),
+             "they cannot leave it. Synthetic calls are welcome for the expression of interest.", 500, 476),
             ("julie", "Must the triage understand callers who speak none of the national languages?",
              "It must not make their situation worse. Recognising the language and routing the call to an interpreter "
-             "quickly already counts as a good outcome."),
+             "quickly already counts as a good outcome.", 480, 432),
             ("amina", "May an incubator submit on behalf of a start-up in its portfolio?",
-             "Yes, with the company's consent recorded on the platform. The company stays the contracting party."),
+             "Yes, with the company's consent recorded on the platform. The company stays the contracting party.", 460, 448),
         ],
         "co_sponsor": ("ghent", "pieter", "Ghent's non-emergency line has the same peaks during city events; we want to learn from this experiment."),
         "documents": [("Calls per hour during the storm of 18 February 2022 (counts only)", "calls-per-hour-2022-02-18.csv",
@@ -64,7 +65,7 @@ CHALLENGES: list[dict[str, Any]] = [
         "budget_cap_cents": 2_500_000, "max_duration_days": 120, "started_days_ago": 2,
         "questions": [
             ("thomas", "Is there power and network in the parkings?",
-             "Power is available on every floor; there is no Wi-Fi, but the city can provide a LoRaWAN gateway."),
+             "Power is available on every floor; there is no Wi-Fi, but the city can provide a LoRaWAN gateway.", 40, 4),
         ],
     },
     {
@@ -138,10 +139,11 @@ async def load(ctx: Any) -> None:
         challenge = await _existing(ctx.orgs[spec["buyer"]].id, spec["title"])
         if challenge is None:
             challenge = await _publish(spec, ctx)
-            for asker, text, answer in spec["questions"]:
+            for asker, text, answer, asked_hours_ago, answered_hours_ago in spec["questions"]:
                 user = ctx.users[asker]
                 await Question.insert(Question(challenge=challenge.id, asked_by=user.id, text=text, answer=answer,
-                                               answered_by=ctx.users[spec["author"]].id, answered_at=now(),
+                                               asked_at=now() - timedelta(hours=asked_hours_ago),
+                                               answered_by=ctx.users[spec["author"]].id, answered_at=now() - timedelta(hours=answered_hours_ago),
                                                asker_organisation=await _org_of(ctx, asker)))
             if "co_sponsor" in spec:
                 org_key, user_key, statement = spec["co_sponsor"]
