@@ -147,3 +147,21 @@ async def test_a_paid_phase_is_a_contracting_process_of_its_own_linked_to_the_ch
     assert {r["ocid"] for r in ocds.releases_of(feasibility)} == {f"{main_ocid}-{phase}"}
     assert ocds.split_ocid(f"{main_ocid}-{phase}") == (setting.challenge.id, phase)
     assert (await client.get(f"/api/v1/opendata/ocds/records/{main_ocid}-nothing")).status_code == 404
+
+
+async def test_a_package_reads_its_processes_in_a_fixed_number_of_queries_however_many_there_are(client):
+    """The live feed and the worker's bulk package load public processes in chunks, not one by one."""
+    from marketplace.transparency import ocds
+    from tests.factories import make_org
+    from tests.factories_proposals import make_open_challenge
+    from tests.querycount import counted
+
+    buyer = await make_org("public_body")
+    await make_open_challenge(buyer)
+    async with counted() as one:
+        assert len((await ocds.release_package(None))["releases"]) == 1
+    for _ in range(5):
+        await make_open_challenge(buyer)
+    async with counted() as six:
+        assert len((await ocds.release_package(None))["releases"]) == 6
+    assert len(six) == len(one) <= 12, [q[:60] for q in six]

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_time, format_timedelta, get_timezone
+from babel.numbers import format_decimal, format_percent
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_eval_context, select_autoescape
 from jinja2.ext import Extension
 from jinja2.nodes import EvalContext
@@ -90,6 +91,16 @@ def _gettext(eval_ctx: EvalContext, message: str, **variables: object) -> str:
     if eval_ctx.autoescape:
         text = Markup(text)
     return text % variables
+
+
+def fmt_number(value: float | None) -> str:
+    """A figure to one decimal as the reader's language writes it (`12.5`, `12,5`); `–` when there is none."""
+    return "–" if value is None else format_decimal(value, format="#,##0.#", locale=_babel_locale(i18n.current_locale.get()))
+
+
+def fmt_percent(value: float | None) -> str:
+    """A share (0.75) as a whole percentage in the reader's language (`75%`, `75 %`); `–` when there is none."""
+    return "–" if value is None else format_percent(value, format="#,##0%", locale=_babel_locale(i18n.current_locale.get()))
 
 
 def _fmt_money(amount_cents: int | None, currency: str = "EUR") -> str:
@@ -202,6 +213,8 @@ def configure(env: Environment) -> Environment:
     env.filters["date"] = _fmt_date
     env.filters["datetime_in"] = datetime_in_zone
     env.filters["money"] = _fmt_money
+    env.filters["number"] = fmt_number
+    env.filters["percent"] = fmt_percent
     env.globals["procedure_name"] = procedure_name
     env.globals["stage_name"] = stage_name
     env.globals["LOCALES"] = i18n.LOCALES

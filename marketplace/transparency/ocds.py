@@ -141,52 +141,90 @@ def _stage_name(ch: dict[str, Any], key: str) -> str:
 
 # --- loading ----------------------------------------------------------------------------------
 
+CHUNK = 200  # challenges loaded together when a package covers them all
+
 _ORG_COLUMNS = (Organisation.id, Organisation.name, Organisation.enterprise_number, Organisation.country)
 
 
 async def _process(challenge: dict[str, Any]) -> dict[str, Any]:
     """Everything public about one contracting process, loaded once."""
-    cid = challenge["id"]
-    stages = await ChallengeStage.select().where(ChallengeStage.challenge == cid).order_by(ChallengeStage.position)
-    versions = await ChallengeVersion.select(ChallengeVersion.version, ChallengeVersion.change_note,
-                                             ChallengeVersion.created_at).where(
-        ChallengeVersion.challenge == cid).order_by(ChallengeVersion.version)
-    awards = await Award.select().where(Award.challenge == cid).order_by(Award.awarded_at)
-    contracts = await Contract.select().where(Contract.challenge == cid).order_by(Contract.created_at)
-    doc_ids = [c["document"] for c in contracts if c["document"]]
+    return (await _processes([challenge]))[0]
+
+
+def _by(rows: list[dict[str, Any]], key: str) -> dict[Any, list[dict[str, Any]]]:
+    grouped: dict[Any, list[dict[str, Any]]] = {}
+    for row in rows:
+        grouped.setdefault(row[key], []).append(row)
+    return grouped
+
+
+async def _processes(challenges: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Everything public about these contracting processes, in the same dozen queries whatever their number
+    (callers pass them in chunks: `CHUNK`)."""
+    if not challenges:
+        return []
+    ids = [c["id"] for c in challenges]
+    stages = _by(await ChallengeStage.select().where(ChallengeStage.challenge.is_in(ids)).order_by(ChallengeStage.position), "challenge")
+    versions = _by(await ChallengeVersion.select(ChallengeVersion.challenge, ChallengeVersion.version, ChallengeVersion.change_note,
+                                                 ChallengeVersion.created_at).where(
+        ChallengeVersion.challenge.is_in(ids)).order_by(ChallengeVersion.version), "challenge")
+    award_rows = await Award.select().where(Award.challenge.is_in(ids)).order_by(Award.awarded_at)
+    contract_rows = await Contract.select().where(Contract.challenge.is_in(ids)).order_by(Contract.created_at)
+    doc_ids = [c["document"] for c in contract_rows if c["document"]]
     documents = {d["id"]: d for d in await Document.select(Document.id, Document.sha256, Document.created_at,
                                                             Document.language, Document.version).where(
         Document.id.is_in(doc_ids))} if doc_ids else {}
-    org_ids = {challenge["buyer"], *(a["company"] for a in awards)}
+    org_ids = {*(c["buyer"] for c in challenges), *(a["company"] for a in award_rows)}
     orgs = {o["id"]: o for o in await Organisation.select(*_ORG_COLUMNS).where(Organisation.id.is_in(list(org_ids)))}
-    experiments = await Experiment.select(Experiment.id, Experiment.contract_id, Experiment.status,
-                                          Experiment.finished_at).where(Experiment.challenge == cid)
-    exp_ids = [e["id"] for e in experiments]
-    milestones = await Milestone.select().where(Milestone.experiment.is_in(exp_ids)).order_by(Milestone.position) \
+    experiment_rows = await Experiment.select(Experiment.id, Experiment.challenge, Experiment.contract_id, Experiment.status,
+                                              Experiment.finished_at).where(Experiment.challenge.is_in(ids))
+    exp_ids = [e["id"] for e in experiment_rows]
+    milestone_rows = await Milestone.select().where(Milestone.experiment.is_in(exp_ids)).order_by(Milestone.position) \
         if exp_ids else []
-    payouts = await Payout.select().where(Payout.experiment.is_in(exp_ids)) if exp_ids else []
-    questions = await Question.count().where(Question.challenge == cid)
-    counts = await _tender_counts(cid) if challenge["status"] in FINISHED else None
-    attached = await ChallengeDocument.select().where(ChallengeDocument.challenge == cid).order_by(
-        ChallengeDocument.uploaded_at).order_by(ChallengeDocument.version)
-    return {"challenge": challenge, "orgs": orgs, "stages": stages, "versions": versions, "awards": awards,
-            "attached": attached,
-            "contracts": contracts, "documents": documents, "experiments": experiments, "milestones": milestones,
-            "payouts": payouts, "questions": questions, "counts": counts}
+    payout_rows = await Payout.select().where(Payout.experiment.is_in(exp_ids)) if exp_ids else []
+    challenge_of_experiment = {e["id"]: e["challenge"] for e in experiment_rows}
+    milestones = _by([{**m, "_challenge": challenge_of_experiment[m["experiment"]]} for m in milestone_rows], "_challenge")
+    payouts = _by([{**t, "_challenge": challenge_of_experiment[t["experiment"]]} for t in payout_rows], "_challenge")
+    questions: dict[Any, int] = {}
+    for q in await Question.select(Question.challenge).where(Question.challenge.is_in(ids)):
+        questions[q["challenge"]] = questions.get(q["challenge"], 0) + 1
+    finished = [c["id"] for c in challenges if c["status"] in FINISHED]
+    counts = await _tender_counts(finished) if finished else {}
+    attached = _by(await ChallengeDocument.select().where(ChallengeDocument.challenge.is_in(ids)).order_by(
+        ChallengeDocument.uploaded_at).order_by(ChallengeDocument.version), "challenge")
+    awards, contracts, experiments = _by(award_rows, "challenge"), _by(contract_rows, "challenge"), _by(experiment_rows, "challenge")
+    out = []
+    for ch in challenges:
+        cid = ch["id"]
+        mine = {ch["buyer"], *(a["company"] for a in awards.get(cid, []))}
+        out.append({"challenge": ch, "orgs": {k: v for k, v in orgs.items() if k in mine}, "stages": stages.get(cid, []),
+                    "versions": versions.get(cid, []), "awards": awards.get(cid, []), "attached": attached.get(cid, []),
+                    "contracts": contracts.get(cid, []),
+                    "documents": documents, "experiments": experiments.get(cid, []),
+                    "milestones": milestones.get(cid, []), "payouts": payouts.get(cid, []),
+                    "questions": questions.get(cid, 0), "counts": counts.get(cid) if ch["status"] in FINISHED else None})
+    return out
 
 
-async def _tender_counts(challenge_id: Any) -> dict[str, Any]:
-    """How many proposals were submitted and how each stage was decided (counts only)."""
-    proposals = [p["id"] for p in await Proposal.select(Proposal.id).where(Proposal.challenge == challenge_id)]
-    if not proposals:
-        return {"tenderers": 0, "decisions": {}}
-    rows = await ProposalStage.select(ProposalStage.proposal).where(
-        ProposalStage.proposal.is_in(proposals) & ProposalStage.submitted_at.is_not_null())
-    decisions: dict[str, dict[str, int]] = {}
-    for d in await Decision.select(Decision.stage, Decision.outcome).where(Decision.proposal.is_in(proposals)):
+async def _tender_counts(challenge_ids: list[Any]) -> dict[Any, dict[str, Any]]:
+    """Per challenge: how many proposals were submitted and how each stage was decided (counts only)."""
+    challenge_of = {p["id"]: p["challenge"] for p in await Proposal.select(Proposal.id, Proposal.challenge).where(
+        Proposal.challenge.is_in(challenge_ids))}
+    counts: dict[Any, dict[str, Any]] = {cid: {"tenderers": 0, "decisions": {}} for cid in challenge_ids}
+    if not challenge_of:
+        return counts
+    tenderers: dict[Any, set[Any]] = {}
+    for r in await ProposalStage.select(ProposalStage.proposal).where(
+            ProposalStage.proposal.is_in(list(challenge_of)) & ProposalStage.submitted_at.is_not_null()):
+        tenderers.setdefault(challenge_of[r["proposal"]], set()).add(r["proposal"])
+    for d in await Decision.select(Decision.proposal, Decision.stage, Decision.outcome).where(
+            Decision.proposal.is_in(list(challenge_of))):
+        decisions = counts[challenge_of[d["proposal"]]]["decisions"]
         decisions.setdefault(d["stage"], {}).setdefault(d["outcome"], 0)
         decisions[d["stage"]][d["outcome"]] += 1
-    return {"tenderers": len({r["proposal"] for r in rows}), "decisions": decisions}
+    for cid, proposals in tenderers.items():
+        counts[cid]["tenderers"] = len(proposals)
+    return counts
 
 
 # --- sections ---------------------------------------------------------------------------------
@@ -467,9 +505,11 @@ async def release_package(since: datetime | None) -> dict[str, Any] | None:
     None when there is none (OCDS requires at least one release in a package: the API answers 204)."""
     releases = []
     cutoff = rfc3339(since) if since else None
-    for ch in await public_challenges():
-        for process in processes_of(await _process(ch)):
-            releases += [r for r in releases_of(process) if cutoff is None or r["date"] >= cutoff]
+    challenges = await public_challenges()
+    for i in range(0, len(challenges), CHUNK):
+        for p in await _processes(challenges[i:i + CHUNK]):
+            for process in processes_of(p):
+                releases += [r for r in releases_of(process) if cutoff is None or r["date"] >= cutoff]
     if not releases:
         return None
     releases.sort(key=lambda r: (r["date"], r["id"]))

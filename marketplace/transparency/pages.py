@@ -5,17 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from babel.numbers import format_decimal, format_percent
 from litestar import Request, get
 from litestar.response import Redirect, Template
 
-from marketplace.core import i18n
 from marketplace.core.auth import PUBLIC, allow
 from marketplace.experiments.pages import as_date
 from marketplace.transparency import anchor, metrics, services
 from marketplace.web.pages import page
-
-_BABEL_LOCALE = {"en": "en_GB", "fr": "fr_BE", "nl": "nl_BE"}
 
 
 @get("/results", opt=allow(PUBLIC), include_in_schema=False)
@@ -34,19 +30,11 @@ async def outcomes_page() -> Redirect:
     return Redirect(path="/results#challenges", status_code=301)
 
 
-def _number(value: float | None) -> str:
-    return "–" if value is None else format_decimal(value, format="#,##0.#", locale=_BABEL_LOCALE[i18n.current_locale.get()])
-
-
-def _percent(value: float | None) -> str:
-    return "–" if value is None else format_percent(value, format="#,##0%", locale=_BABEL_LOCALE[i18n.current_locale.get()])
-
-
 @get("/performance", opt=allow(PUBLIC), include_in_schema=False)
 async def performance_page(request: Request[Any, Any, Any]) -> Template:
     """Per buyer and platform-wide: days to answer, decide, sign and pay, payments on time, take-up."""
     figures = await metrics.public_metrics()
-    return page(request, "transparency/performance.html", m=figures, number=_number, percent=_percent,
+    return page(request, "transparency/performance.html", m=figures,
                 durations=metrics.DURATIONS)
 
 
