@@ -65,8 +65,7 @@ async def answer(principal: Principal, organisation_id: Any, data: schemas.SelfC
     await row.save()
     await audit.record(principal.user_id, "self_check.answered", "organisation", str(org),
                        {"questionnaire": q.id, "version": q.version, "total": row.total})
-    saved = await SelfCheck.select().where(SelfCheck.id == row.id).first()
-    return await self_check_out(saved)
+    return await self_check_out(row.to_dict())  # the row as saved: its defaults (id, answered_at) are set in Python
 
 
 async def comparison(q: questionnaires.Questionnaire) -> schemas.Comparison | None:
