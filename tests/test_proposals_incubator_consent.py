@@ -16,7 +16,13 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 async def _told(user, kind):
+    """The user's notifications of `kind`, their titles as the user reads them (in the user's language), and mails."""
+    from marketplace.core.i18n import in_locale
+    from marketplace.mail.services import notification_title
+
     notes = await Notification.select().where((Notification.user == user.id) & (Notification.kind == kind))
+    with in_locale(user.locale):
+        notes = [{**n, "title": notification_title(n)} for n in notes]
     mails = await OutboxMessage.select().where((OutboxMessage.to_address == user.email) & (OutboxMessage.kind == kind))
     return notes, mails
 

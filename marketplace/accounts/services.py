@@ -33,6 +33,7 @@ from marketplace.core.errors import (
     TooManyRequests,
     invalid,
 )
+from marketplace.core.i18n import N_
 from marketplace.core.i18n import gettext as _
 from marketplace.core.security import (
     hash_password,
@@ -414,8 +415,7 @@ async def request_portfolio_link(principal: Principal, incubator_id: Any, compan
                      after={"status": "pending"})
         words = {"incubator": incubator["name"], "company": company["name"]}
         await tell_members(company["id"], "company_member", "portfolio_request", "/account#portfolio",
-                           lambda: _("%(incubator)s asks to add %(company)s to its portfolio", **words),
-                           lambda: consent_explained(**words), **words)
+                           N_("%(incubator)s asks to add %(company)s to its portfolio"), lambda: consent_explained(**words), words)
     return _link_out(link.to_dict())
 
 

@@ -164,17 +164,19 @@ async def resend(message_id: object) -> bool:
     return bool(again)
 
 
-async def tell_members(organisation_id: object, role: str, kind: str, link: str, title: Callable[[], str],
-                       body: Callable[[], str] = str, **mail: object) -> int:
+async def tell_members(organisation_id: object, role: str, kind: str, link: str, heading: str,
+                       body: Callable[[], str] = str, words: dict[str, str] | None = None, **mail: object) -> int:
     """Every `role` member of an organisation gets an in-app notification and the e-mail
-    `templates/mail/<kind>.txt`, each in their own language (`title`/`body` are called in it)."""
+    `templates/mail/<kind>.txt` in their own language. `heading` is the English message marked with `N_()`,
+    filled from `words` and shown in the reader's language when read; `body` is called in each member's language."""
     from marketplace.accounts.tables import Membership
 
+    words = words or {}
     members = await Membership.select(Membership.user.id, Membership.user.email, Membership.user.locale).where(
         (Membership.organisation == organisation_id) & (Membership.role == role))
     for m in members:
         with in_locale(m["user.locale"]):
-            heading, text = title(), body()
-        await notify(m["user.id"], kind, heading, text, link)
-        await enqueue_mail(m["user.email"], kind, locale=m["user.locale"], link=link, **mail)
+            text = body()
+        await notify(m["user.id"], kind, heading, text, link, **words)
+        await enqueue_mail(m["user.email"], kind, locale=m["user.locale"], link=link, **words, **mail)
     return len(members)

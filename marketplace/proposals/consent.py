@@ -7,6 +7,7 @@ from typing import Any
 
 from marketplace.accounts.tables import Organisation, PortfolioLink
 from marketplace.core.auth import Principal
+from marketplace.core.i18n import N_
 from marketplace.core.i18n import gettext as _
 from marketplace.mail.services import tell_members
 
@@ -38,8 +39,8 @@ async def tell_company(proposal: dict[str, Any], challenge: dict[str, Any], incu
 
     if stage_name is None:
         kind = "proposal_started_by_incubator"
-        title = lambda: _("%(incubator)s started a proposal for \"%(challenge)s\" in the name of %(company)s", **words)  # noqa: E731
+        heading = N_("%(incubator)s started a proposal for \"%(challenge)s\" in the name of %(company)s")
     else:
         kind = "proposal_submitted_by_incubator"
-        title = lambda: _("%(incubator)s submitted a proposal for \"%(challenge)s\" in the name of %(company)s", **words)  # noqa: E731
-    await tell_members(proposal["company"], "company_member", kind, link, title, body, stage=stage_name or "", **words)
+        heading = N_("%(incubator)s submitted a proposal for \"%(challenge)s\" in the name of %(company)s")
+    await tell_members(proposal["company"], "company_member", kind, link, heading, body, words, stage=stage_name or "")
