@@ -89,3 +89,63 @@ async def test_the_company_learns_of_the_proposal_an_incubator_started_in_its_na
     await founder.get_by_role("button", name="Withdraw this proposal").click()
     await founder.wait_for_load_state()
     assert (await Proposal.objects().where(Proposal.id == proposal.id).first()).status == "withdrawn"
+
+
+async def score_in_browser(page, scores: dict[str, tuple[int, str]]) -> None:
+    """Fill the scoring form: a value (a number field, or the radio button of that score) and a justification."""
+    for criterion, (value, why) in scores.items():
+        choices = page.locator(f"[name=value_{criterion}]")
+        if await choices.count() > 1:
+            await page.locator(f"[name=value_{criterion}][value='{value}']").check()
+        else:
+            await choices.fill(str(value))
+        await page.fill(f"#f-why_{criterion}", why)
+    await page.get_by_role("button", name="Save my scores").click()
+    await page.wait_for_selector("text=Scores saved.")
+
+
+async def test_evaluators_score_on_their_board_and_the_buyer_sees_the_ranking_and_the_disagreement(client, new_page):
+    import time_machine
+
+    from tests.factories import token_for
+    from tests.factories_proposals import stage_row
+    from tests.test_evaluation import T0, evaluation_setup
+    from tests.test_evaluation_board import STAGE, _scores
+
+    with time_machine.travel(T0, tick=True) as clock:
+        buyer, team, challenge, a, b, civil, ines, jan = await evaluation_setup(client)
+        clock.move_to((await stage_row(challenge, STAGE))["closes_at"])
+        ih = await token_for(ines)
+        await client.post(f"/api/v1/challenges/{challenge.id}/declarations", headers=ih, json={"has_conflict": False})
+        await client.put(f"/api/v1/proposals/{a.id}/scores", headers=ih, json=_scores(5, 5, 5, "Excellent fit."))
+        await client.put(f"/api/v1/proposals/{b.id}/scores", headers=ih, json=_scores(5, 5, 4, "Strong."))
+
+        # Jan declares, then works through what is left to score on his board.
+        evaluator = await new_page()
+        await sign_in(evaluator, jan.email)
+        await evaluator.goto("/evaluations")
+        await evaluator.get_by_role("link", name="Declare").click()
+        await evaluator.get_by_label("No, I have no conflict of interest").check()
+        await evaluator.get_by_role("button", name="Declare").click()
+        await evaluator.wait_for_url("**/board**")
+        assert await evaluator.get_by_role("link", name="to score").count() == 2
+        await evaluator.goto(f"/proposals/{a.id}/score")
+        await score_in_browser(evaluator, {"relevance": (1, "Misses the point."), "novelty": (2, "Seen before."),
+                                           "team": (1, "No call-room experience.")})
+        await evaluator.goto(f"/challenges/{challenge.id}/board?stage={STAGE}")
+        assert await evaluator.get_by_role("link", name="to score").count() == 1
+        await evaluator.get_by_role("link", name="to score").click()
+        await score_in_browser(evaluator, {"relevance": (5, "Exactly the bottleneck."), "novelty": (5, "New here."),
+                                           "team": (4, "Solid.")})
+        await assert_accessible(evaluator)
+
+        # The civil servant's board: b first (both evaluators high), a second, and a flagged for discussion.
+        servant = await new_page()
+        await sign_in(servant, team["civil_servant"].email)
+        await servant.goto(f"/challenges/{challenge.id}/board?stage={STAGE}")
+        rows = await servant.locator("table tbody tr").all_inner_texts()
+        assert b.company_org.name in rows[0] and rows[0].split("\t")[1].strip() == "1", rows
+        assert a.company_org.name in rows[1] and rows[1].split("\t")[1].strip() == "2", rows
+        flagged = await servant.locator(".warning", has_text="disagree most").inner_text()
+        assert a.company_org.name in flagged and "74.0 points apart" in flagged
+        await assert_accessible(servant)
