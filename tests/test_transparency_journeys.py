@@ -21,6 +21,7 @@ from tests.factories_payments import onboard_company, route_payments_to, top_up
 from tests.factories_phases import award_paid_stage, sign_and_deliver
 from tests.factories_proposals import make_buyer_team, make_open_challenge, stage_row
 from tests.factories_transparency import data_review, ocds_errors
+from tests.test_procedures_design_sprint import MIXED, submit_step
 from tests.test_proposals_journey import submit_valid
 
 T0 = datetime(2026, 9, 7, 8, 0, tzinfo=UTC)
@@ -62,7 +63,7 @@ def reviewed(package: dict, kind: str) -> dict:
     return package
 
 
-@pytest.mark.parametrize("template_id", ["light", "two-phase", "open-call"])
+@pytest.mark.parametrize("template_id", ["light", "two-phase", "open-call", "design-sprint"])
 async def test_each_template_journey_is_open_data_the_review_finds_no_error_in(client, settings, template_id):
     template = engine.latest(template_id)
     travel = time_machine.travel(T0, tick=False)
@@ -70,20 +71,30 @@ async def test_each_template_journey_is_open_data_the_review_finds_no_error_in(c
     try:
         buyer = await make_org("public_body")
         civil = await token_for((await make_buyer_team(buyer))["civil_servant"])
-        challenge = await make_open_challenge(buyer, template=template_id, start=T0)
+        sprint = template_id == "design-sprint"  # a two-day event: steps hours apart, mixed teams
+        challenge = await make_open_challenge(buyer, template=template_id, start=T0, **({"gap_days": 0} if sprint else {}))
         teams = []
         for _ in range(2):
             member = await make_user("company_member")
             h = await token_for(member)
             pid = (await client.post(f"/api/v1/challenges/{challenge.id}/proposals", headers=h)).json()["id"]
+            if any("team" in s.features for s in template.stages):
+                assert (await client.put(f"/api/v1/proposals/{pid}/team", headers=h, json={"members": MIXED})).status_code == 200
             teams.append({"pid": pid, "h": h, "member": member})
         winner, other = teams
 
         phase_contracts: list[dict] = []
         for spec in template.stages:  # both teams take part everywhere; the last stage selects the winner only
             for team in teams:
-                await submit_valid(client, team["pid"], spec, team["h"])
+                if sprint:
+                    await submit_step(client, team["pid"], team["h"], spec.key)
+                else:
+                    await submit_valid(client, team["pid"], spec, team["h"])
             last = spec is template.stages[-1]
+            if spec.decision == "continue":  # a sprint step: every team that submitted goes on at the deadline
+                clock.move_to((await stage_row(challenge, spec.key))["closes_at"])
+                await advance_stage_deadlines()
+                continue
             await decide_stage(client, challenge, clock, civil, spec,
                                {winner["pid"]: "advance", other["pid"]: "reject" if last else "advance"})
             if spec.paid and not last:  # a paid phase: its contracts are awarded, signed, delivered, accepted
