@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# The Debian packages the marketplace needs: WeasyPrint's text stack, fonts, Chromium for the
-# browser tests, poppler for reading PDFs back in tests, wrk for `make bench`. Installed with apt when run as root,
-# otherwise named with the exact command to run.
+# The Debian packages the marketplace needs: WeasyPrint's text stack, fonts, PostgreSQL's client tools (backups);
+# for development also Chromium for the browser tests, poppler for reading PDFs back in tests, wrk for `make bench`.
+# `--server` installs only what a production server runs. Installed with apt when run as root, otherwise named with
+# the exact command to run.
 set -euo pipefail
-PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core chromium poppler-utils wrk)
+PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core postgresql-client)
+case "${1:-}" in
+  --server) ;;
+  "") PACKAGES+=(chromium poppler-utils wrk) ;;
+  *) echo "usage: deploy/system-deps.sh [--server]" >&2; exit 2 ;;
+esac
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

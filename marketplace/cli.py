@@ -1,5 +1,5 @@
 """The `marketplace` command line: serve, migrate, demo, create-admin, worker, audit verify, search rebuild,
-procedures check."""
+procedures check, backup, restore."""
 
 from __future__ import annotations
 
@@ -41,6 +41,36 @@ def cmd_migrate(_: argparse.Namespace) -> int:
     print(f"Applied {len(applied)} migration{'s' if len(applied) != 1 else ''} to {where}:")
     for name in applied:
         print(f"  {name}")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from marketplace.backup import BackupError, backup, default_archive
+    from marketplace.settings import get_settings
+
+    settings = get_settings()
+    try:
+        done = backup(settings, Path(args.output) if args.output else default_archive(settings))
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"Backup written to {done.archive}: the {done.database} database and {done.files} files.")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from marketplace.backup import BackupError, restore
+    from marketplace.core.db import redacted_url
+    from marketplace.settings import get_settings
+
+    settings = get_settings()
+    try:
+        done = restore(settings, Path(args.archive))
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"Restored {done.archive} into {redacted_url(settings.database_url)} and {done.files} files into "
+          f"{settings.upload_dir}. Run `marketplace migrate` if this version is newer than the backup.")
     return 0
 
 
@@ -272,6 +302,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="the ASGI server (granian: chosen by measurement, see benchmarks/README.md)")
     serve.set_defaults(func=cmd_serve)
     sub.add_parser("migrate", help="apply pending database migrations").set_defaults(func=cmd_migrate)
+    saved = sub.add_parser("backup", help="write the database and the stored files to one archive (see deploy/README.md)")
+    saved.add_argument("--output", metavar="FILE", help="the archive to write (default: backups/marketplace-<time>.tar "
+                                                       "in MARKETPLACE_DATA_DIR)")
+    saved.set_defaults(func=cmd_backup)
+    restored = sub.add_parser("restore", help="restore an archive of `marketplace backup` into an empty database and upload folder")
+    restored.add_argument("archive", metavar="FILE")
+    restored.set_defaults(func=cmd_restore)
     sub.add_parser("demo", help="load the demo data and print the logins").set_defaults(func=cmd_demo)
     admin = sub.add_parser("create-admin", help="create a platform admin (password from standard input)")
     admin.add_argument("email")

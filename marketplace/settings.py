@@ -2,12 +2,38 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE_DIR.parent
+"""The checkout's top folder (in an installed wheel: site-packages, where nothing is read or written)."""
+IN_CHECKOUT = (PROJECT_ROOT / "pyproject.toml").is_file() and (PROJECT_ROOT / "templates").is_dir()
+
+
+def resource_dir(name: str) -> Path:
+    """`templates` or `procedures`: carried in the installed wheel as marketplace/_shipped/<name> (setup.py),
+    read from the top of the checkout otherwise (an editable install, or running from the tree)."""
+    shipped = PACKAGE_DIR / "_shipped" / name
+    return shipped if shipped.is_dir() else PROJECT_ROOT / name
+
+
+def default_data_dir() -> Path:
+    """Where state lives when MARKETPLACE_DATA_DIR is unset: var/ in a checkout; for an installed wheel the
+    user's data folder ($XDG_DATA_HOME/marketplace, else ~/.local/share/marketplace), never site-packages."""
+    if IN_CHECKOUT:
+        return PROJECT_ROOT / "var"
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "marketplace"
+
+
+def _data_dir(environ: dict[str, str]) -> Path:
+    raw = environ.get("MARKETPLACE_DATA_DIR")
+    return Path(raw).expanduser().absolute() if raw else default_data_dir()
+
 UPLOAD_BODY_LIMIT_MB = 51
 """The largest request body an upload route accepts: 50 MB of files plus 1 MB for the form around them.
 Stated once: the upload routes use it, and deploy/nginx.conf's `client_max_body_size` must say the same."""
@@ -61,9 +87,10 @@ class Settings:
     """Everything the marketplace reads from its environment."""
 
     database_url: str
-    """`DATABASE_URL`: `sqlite:///path` (default: var/marketplace.sqlite3) or `postgresql://...`."""
+    """`DATABASE_URL`: `sqlite:///path` (default: marketplace.sqlite3 in the data directory) or `postgresql://...`."""
     secret_key: str
-    """`SECRET_KEY`: signs cookies and tokens. Generated (and kept in var/) when unset."""
+    """`SECRET_KEY`: signs cookies and tokens. Outside production, generated (and kept in the data directory) when unset;
+    in production (see `production`) a missing, placeholder or short key stops the marketplace from starting."""
     base_url: str = "http://127.0.0.1:8000"
     """`BASE_URL`: where users reach the marketplace; used in e-mails and payment links."""
     stripe_api_key: str | None = None
@@ -88,6 +115,9 @@ class Settings:
     worker_interval_seconds: float = 0.5
     """`MARKETPLACE_WORKER_INTERVAL`: seconds an idle worker waits before looking for work again (a round that
     did something is followed by the next at once). Short, so that an accepted milestone is paid within a second."""
+    data_dir: Path = field(default_factory=default_data_dir)
+    """`MARKETPLACE_DATA_DIR`: all state on disk (the default SQLite database, the upload folder unless
+    MARKETPLACE_UPLOAD_DIR names another, a generated development SECRET_KEY). Default: var/ in a checkout, ~/.local/share/marketplace for an installed wheel."""
     upload_dir: Path = field(default=PROJECT_ROOT / "var" / "uploads")
     """`MARKETPLACE_UPLOAD_DIR`: where uploaded and generated files are stored (with the `local` file storage)."""
     file_storage: str = "local"
@@ -134,9 +164,12 @@ class Settings:
         if fast_hash_requested(env) and not running_tests():
             raise SystemExit(f"{FAST_HASH_VARIABLE} weakens password hashing and is for the test suite only: unset it")
         base_url = env.get("BASE_URL") or "http://127.0.0.1:8000"
+        data_dir = _data_dir(env)
+        if not env.get("MARKETPLACE_UPLOAD_DIR"):
+            env["MARKETPLACE_UPLOAD_DIR"] = str(data_dir / "uploads")  # the upload folder defaults to uploads/ in it
         return cls(
-            database_url=env.get("DATABASE_URL") or f"sqlite:///{PROJECT_ROOT / 'var' / 'marketplace.sqlite3'}",
-            secret_key=env.get("SECRET_KEY") or _generated_secret(),
+            database_url=env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'marketplace.sqlite3'}",
+            secret_key=_secret_key(env, base_url, data_dir),
             base_url=base_url.rstrip("/"),
             stripe_api_key=env.get("STRIPE_API_KEY") or None,
             stripe_api_base=env.get("STRIPE_API_BASE") or None,
@@ -148,6 +181,7 @@ class Settings:
             standstill_days=_int(env, "MARKETPLACE_STANDSTILL_DAYS", 10),
             run_worker=_flag(env, "MARKETPLACE_RUN_WORKER", True),
             worker_interval_seconds=float(env.get("MARKETPLACE_WORKER_INTERVAL") or 0.5),
+            data_dir=data_dir,
             upload_dir=Path(env.get("MARKETPLACE_UPLOAD_DIR") or PROJECT_ROOT / "var" / "uploads"),
             file_storage=_choice(env, "MARKETPLACE_FILE_STORAGE", "local", ("local", "database")),
             login_max_failures=_int(env, "MARKETPLACE_LOGIN_MAX_FAILURES", 5, minimum=1),
@@ -182,16 +216,78 @@ def _file_contents(path: str | None) -> str | None:
         raise SystemExit(f"MARKETPLACE_AUDIT_KEY_FILE cannot be read: {exc}") from exc
 
 
-def _generated_secret() -> str:
-    """A development secret kept in var/ so that sessions survive a restart."""
-    path = PROJECT_ROOT / "var" / "secret_key"
+_PRIVATE_NAMES = (".localhost", ".local", ".internal", ".lan", ".test", ".home.arpa")
+
+
+def is_public_address(url: str) -> bool:
+    """Whether people outside this machine or private network reach `url` (a DNS name or a public IP)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(_PRIVATE_NAMES):
+        return False
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return True
+    return not (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_unspecified)
+
+
+PRODUCTION_VARIABLE = "MARKETPLACE_ENV"
+MIN_SECRET_LENGTH = 32
+_PLACEHOLDERS = ("change-me", "changeme", "change_me")
+
+
+def is_production(environ: dict[str, str], base_url: str) -> bool:
+    """Production is `MARKETPLACE_ENV=production`, or, when MARKETPLACE_ENV is unset, a public BASE_URL (a DNS name
+    or public IP people outside this machine or network reach). `MARKETPLACE_ENV=development` says otherwise."""
+    declared = (environ.get(PRODUCTION_VARIABLE) or "").strip().lower()
+    if declared not in ("", "production", "development"):
+        raise SystemExit(f"{PRODUCTION_VARIABLE} must be production or development, got {declared!r}")
+    if declared:
+        return declared == "production"
+    return is_public_address(base_url)
+
+
+PLACEHOLDER_CHECKED = ("SECRET_KEY", "MARKETPLACE_AUDIT_KEY", "DATABASE_URL", "SMTP_URL", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET")
+
+
+def _secret_key(environ: dict[str, str], base_url: str, data_dir: Path) -> str:
+    """SECRET_KEY. In production a missing, short or placeholder one is refused, and so is any other setting that
+    still holds deploy/marketplace.env.example's `change-me`: one line, before anything starts."""
+    key = (environ.get("SECRET_KEY") or "").strip()
+    if not is_production(environ, base_url):
+        return key or _generated_secret(data_dir)
+    where = f"in production ({_production_reason(environ, base_url)})"
+    if not key or len(key) < MIN_SECRET_LENGTH or any(p in key.lower() for p in _PLACEHOLDERS):
+        raise SystemExit(
+            f"SECRET_KEY is {'unset' if not key else 'a placeholder or shorter than ' + str(MIN_SECRET_LENGTH) + ' characters'} "
+            f"{where}: set a long random one, e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))'")
+    for name in PLACEHOLDER_CHECKED:
+        if any(p in (environ.get(name) or "").lower() for p in _PLACEHOLDERS):
+            raise SystemExit(f"{name} still holds the example's placeholder (change-me) {where}: set the real value")
+    return key
+
+
+def _production_reason(environ: dict[str, str], base_url: str) -> str:
+    if environ.get(PRODUCTION_VARIABLE):
+        return f"{PRODUCTION_VARIABLE}={environ[PRODUCTION_VARIABLE].strip()}"
+    return f"BASE_URL {base_url} is public"
+
+
+def _generated_secret(data_dir: Path) -> str:
+    """A development secret kept in the data directory so that sessions survive a restart."""
+    path = data_dir / "secret_key"
     try:
         return path.read_text().strip()
     except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        value = secrets.token_urlsafe(48)
-        path.write_text(value)
-        return value
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    try:
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as fh:
+            fh.write(value)
+    except FileExistsError:  # another process wrote it first: use theirs
+        return path.read_text().strip()
+    return value
 
 
 _current: Settings | None = None

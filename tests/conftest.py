@@ -40,6 +40,7 @@ else:
 os.environ["MARKETPLACE_RUN_WORKER"] = "0"
 os.environ["MARKETPLACE_FAST_PASSWORD_HASH"] = "1"
 os.environ["MARKETPLACE_UPLOAD_DIR"] = str(_TMP / "uploads")
+os.environ["MARKETPLACE_DATA_DIR"] = str(_TMP)  # nothing the suite runs writes into the checkout's var/
 os.environ.setdefault("SECRET_KEY", "test-secret-key-for-the-suite-only")
 os.environ.pop("SMTP_URL", None)
 os.environ.pop("STRIPE_API_KEY", None)

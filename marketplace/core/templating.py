@@ -19,9 +19,9 @@ from markupsafe import Markup
 from marketplace.core import i18n
 from marketplace.core.clock import as_utc, now
 from marketplace.core.money import format_money
-from marketplace.settings import PROJECT_ROOT
+from marketplace.settings import resource_dir
 
-TEMPLATE_DIR = PROJECT_ROOT / "templates"
+TEMPLATE_DIR = resource_dir("templates")
 
 _BABEL_LOCALE = {"en": "en_GB", "fr": "fr_BE", "nl": "nl_BE"}
 _BRUSSELS = get_timezone("Europe/Brussels")

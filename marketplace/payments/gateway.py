@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
-from urllib.parse import urlsplit
 
 import stripe
 
 from marketplace.payments import http
-from marketplace.settings import get_settings
+from marketplace.settings import get_settings, is_public_address
 
 _cached: tuple[tuple[object, ...], stripe.StripeClient] | None = None
 
@@ -37,21 +35,6 @@ def webhook_secret() -> str | None:
     if settings.stripe_webhook_secret:
         return settings.stripe_webhook_secret
     return f"whsec_{_derived('webhook-secret')}" if uses_sandbox() else None
-
-
-_PRIVATE_NAMES = (".localhost", ".local", ".internal", ".lan", ".test", ".home.arpa")
-
-
-def is_public_address(url: str) -> bool:
-    """Whether people outside this machine or private network reach `url` (a DNS name or a public IP)."""
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost" or host.endswith(_PRIVATE_NAMES):
-        return False
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        return True
-    return not (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_unspecified)
 
 
 def backend() -> str:

@@ -16,9 +16,9 @@ from typing import Any
 
 from marketplace.core import i18n
 from marketplace.core.clock import deadline_on_or_after
-from marketplace.settings import PROJECT_ROOT
+from marketplace.settings import resource_dir
 
-PROCEDURES_DIR = PROJECT_ROOT / "procedures"
+PROCEDURES_DIR = resource_dir("procedures")
 
 FIELD_TYPES = {"text", "textarea", "number", "money", "choice", "multichoice", "url", "date", "boolean", "milestones", "team"}
 DECISIONS = {"shortlist", "award", "pass_fail", "continue"}
