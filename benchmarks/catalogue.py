@@ -90,8 +90,11 @@ async def populate(count: int, seed: int = 7) -> None:
             await Challenge.insert(*challenges)
             for j in range(0, len(stages), 400):
                 await ChallengeStage.insert(*stages[j:j + 400])
+    from marketplace.challenges.search_index import rebuild_vocabulary
     from marketplace.core.db import engine, is_postgres
 
+    async with transaction():
+        await rebuild_vocabulary()  # the rows were inserted directly, not published: learn their words
     await engine().run_ddl("ANALYZE" if is_postgres() else "ANALYZE")
 
 
@@ -120,6 +123,9 @@ async def measure(runs: int) -> list[tuple[str, float, float, int]]:
         ("sort by budget", CatalogueQuery(sort="budget")),
         ("page 51 via cursor", CatalogueQuery(cursor=walk)),
         ("q + topic + budget", CatalogueQuery(q="triage", topic="public safety", min_budget="1500000")),
+        ("q: typo, found by similar words (emergncy)", CatalogueQuery(q="emergncy")),
+        ("q: typo of a rare word (heatwav flodding)", CatalogueQuery(q="heatwave flodding")),
+        ("q: no word like it (qxzvbn)", CatalogueQuery(q="qxzvbn")),
         ("100 per page, all public statuses", CatalogueQuery(limit="100", status="published,closed,awarded")),
     ]
     results = []

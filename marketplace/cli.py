@@ -242,7 +242,7 @@ def cmd_search_rebuild(args: argparse.Namespace) -> int:
     from marketplace.challenges.search_index import rebuild_search_index, vacuum_and_rebuild
 
     indexed = asyncio.run(_with_db(vacuum_and_rebuild if args.vacuum else rebuild_search_index))
-    print("PostgreSQL keeps its search vectors in the rows: nothing to rebuild." if indexed is None
+    print("PostgreSQL keeps its search vectors in the rows: only the vocabulary was relearned." if indexed is None
           else f"Search index rebuilt: {indexed} challenges.")
     return 0
 

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from marketplace.accounts.tables import Organisation, User
 from marketplace.challenges import rules
+from marketplace.challenges.search_index import learn_words
 from marketplace.challenges.services import snapshot
 from marketplace.challenges.tables import Challenge, ChallengeStage, ChallengeVersion
 from marketplace.core.clock import now
@@ -76,6 +77,7 @@ async def make_challenge(buyer: Organisation | None = None, *, template: str = "
         Challenge.current_stage: stages[0].key, Challenge.qa_closes_at: qa_closes_at or rules.default_qa_deadline(stages),
     }).where(Challenge.id == challenge.id)
     row = await Challenge.select().where(Challenge.id == challenge.id).first()
+    await learn_words(row)  # as publication does: the catalogue may suggest its words
     await ChallengeVersion.insert(ChallengeVersion(challenge=challenge.id, version=1, snapshot=json.dumps(snapshot(row)),
                                                    change_note="Published."))
     return await Challenge.objects().where(Challenge.id == challenge.id).first()

@@ -12,6 +12,7 @@ import msgspec
 
 from marketplace.accounts.tables import Membership, User
 from marketplace.challenges import rules, schemas
+from marketplace.challenges.search_index import learn_words
 from marketplace.challenges.services import _ceiling, _changes, challenge_out, get_row, snapshot, stage_rows
 from marketplace.challenges.tables import Challenge, ChallengeStage, ChallengeVersion, Follow
 from marketplace.core.auth import Principal
@@ -95,6 +96,7 @@ async def amend(principal: Principal, row: dict, data: schemas.ChallengePatch) -
         values.update(version=version, updated_at=moment)
         await Challenge.update({getattr(Challenge, k): v for k, v in values.items()}).where(Challenge.id == row["id"])
         fresh = await get_row(row["id"])
+        await learn_words(fresh, before=row)  # the amendment's new words can be suggested
         snap = snapshot(fresh)
         snap["stages"] = {s["key"]: rfc3339(s["closes_at"]) for s in planned}
         await ChallengeVersion.insert(ChallengeVersion(challenge=row["id"], version=version, snapshot=json.dumps(snap),

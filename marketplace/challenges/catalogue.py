@@ -38,6 +38,7 @@ async def versions(principal: Principal | None, challenge_id: Any) -> schemas.Ve
 MAX_QUERY_CHARS = 200
 MAX_WORDS = 12
 FEW_MATCHES = 1000
+SUGGEST_BELOW = 3  # a first page with fewer challenges than this looks for mistyped words
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SORTS = ("newest", "closing", "budget")
 JOINABLE = "open"  # `status=open`: published and still taking part, i.e. its first stage is open now
@@ -74,6 +75,7 @@ class _Checked:
     limit: int = 20
     after: tuple[Any, str] | None = None
     joinable: bool = False
+    similar: bool = False  # the cursor continues a page of similar words (q itself found nothing)
 
 
 def _int_param(name: str, raw: str, errors: list[FieldError], low: int, high: int) -> int | None:
@@ -143,9 +145,10 @@ def check_query(query: CatalogueQuery) -> _Checked:
         out.limit = _int_param("limit", query.limit, errors, 1, 100) or 20
     if query.cursor:
         try:
-            sort, key, ident = json.loads(base64.urlsafe_b64decode(query.cursor.encode() + b"==="))
-            if sort != out.sort or not isinstance(ident, str):
+            sort, key, ident, *similar = json.loads(base64.urlsafe_b64decode(query.cursor.encode() + b"==="))
+            if sort != out.sort or not isinstance(ident, str) or similar not in ([], [1]):
                 raise ValueError
+            out.similar = bool(similar)
             uuid.UUID(ident)
             out.after = (_cursor_key(sort, key), ident)
         except (ValueError, TypeError, RecursionError, json.JSONDecodeError, binascii.Error):
@@ -155,8 +158,8 @@ def check_query(query: CatalogueQuery) -> _Checked:
     return out
 
 
-def _cursor(sort: str, key: Any, ident: Any) -> str:
-    raw = json.dumps([sort, key if isinstance(key, int) else as_utc(key).isoformat(), str(ident)])
+def _cursor(sort: str, key: Any, ident: Any, similar: bool = False) -> str:
+    raw = json.dumps([sort, key if isinstance(key, int) else as_utc(key).isoformat(), str(ident), *([1] if similar else [])])
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
@@ -165,8 +168,57 @@ def _like(value: str) -> str:
 
 
 async def search(query: CatalogueQuery) -> schemas.ChallengePage:
-    """Published challenges matching the query, in pages (keyset pagination: stable under inserts)."""
+    """Published challenges matching the query, in pages (keyset pagination: stable under inserts).
+
+    Typos are forgiven only when the words as typed find fewer than `SUGGEST_BELOW` challenges on the first page,
+    so that the common search costs what it did: when they find nothing, the page lists the challenges matching
+    the words of the public challenges most similar to the unknown ones (`similar`); either way `did_you_mean`
+    offers the query with each unknown word replaced by its most similar word, if that finds more."""
     p = check_query(query)
+    if p.similar:  # the next page of a search by similar words
+        spelled = await _spelling(p.words)
+        if spelled is None:
+            return schemas.ChallengePage(items=[], next_cursor=None)
+        return await _search(p, spelled[0], similar=True)
+    page = await _search(p, [(w,) for w in p.words])
+    if not p.words or p.after is not None or len(page.items) >= min(SUGGEST_BELOW, p.limit):
+        return page
+    spelled = await _spelling(p.words)
+    if spelled is None:
+        return page
+    terms, suggestion = spelled
+    if not page.items:
+        found = await _search(p, terms, similar=True)
+        if found.items:
+            found.did_you_mean = suggestion
+            return found
+        return page
+    better = await _search(p, [(w,) for w in suggestion.split()])
+    if len(better.items) > len(page.items):
+        page.did_you_mean = suggestion
+    return page
+
+
+async def _spelling(words: list[str]) -> tuple[list[tuple[str, ...]], str] | None:
+    """For the words no public challenge uses, the most similar words that some do: the search terms (each
+    unknown word or one of its similar words) and the suggested query (each replaced by the most similar);
+    None when no word has a similar one."""
+    from marketplace.challenges.search_index import WORD, known_words, similar_words
+
+    known = await known_words(words)
+    terms: list[tuple[str, ...]] = []
+    suggestion: list[str] = []
+    for word in words:
+        similar = await similar_words(word) if word not in known and WORD.fullmatch(word) else []
+        terms.append((word, *similar))
+        suggestion.append(similar[0] if similar else word)
+    if suggestion == words:
+        return None
+    return terms, " ".join(suggestion)
+
+
+async def _search(p: _Checked, terms: list[tuple[str, ...]], similar: bool = False) -> schemas.ChallengePage:
+    """One page of challenges having, for each term, one of its words (or a word starting with it)."""
     postgres = is_postgres()
     # On SQLite a unary plus keeps the planner from using a low-selectivity index for a filter, so that it reads
     # the page in the sort index's order instead of sorting thousands of rows.
@@ -175,16 +227,16 @@ async def search(query: CatalogueQuery) -> schemas.ChallengePage:
     # (published_at, id) at the newest publication instead of walking past every draft (DESC puts NULLs first).
     where = [f"{plus}c.status IN ({', '.join('{}' for _ in p.statuses)})", "c.published_at IS NOT NULL"]
     args: list[Any] = list(p.statuses)
-    if p.words:
+    if terms:
         if postgres:
             where.append("c.search_vector @@ to_tsquery('simple', {})")  # a stored column with a GIN index
-            args.append(" & ".join(f"{w}:*" for w in p.words))
+            args.append(" & ".join(_either((f"{w}:*" for w in term), " | ") for term in terms))
         else:
-            match = " ".join(f'"{w}"*' for w in p.words)
+            match = " AND ".join(_either((f'"{w}"*' for w in term), " OR ") for term in terms)
             found = await Challenge.raw(f"SELECT count(*) AS n FROM (SELECT 1 FROM challenge_fts WHERE challenge_fts MATCH {{}} "
                                         f"LIMIT {FEW_MATCHES})", match)
             if not found[0]["n"]:
-                return schemas.ChallengePage(items=[], next_cursor=None)
+                return schemas.ChallengePage(items=[], next_cursor=None, similar=similar)
             # Few matches: look them up and sort them. Many: walk the sort order and test membership.
             rowid = "c.rowid" if found[0]["n"] < FEW_MATCHES else "c.rowid + 0"
             where.append(f"{rowid} IN (SELECT rowid FROM challenge_fts WHERE challenge_fts MATCH {{}})")
@@ -235,8 +287,14 @@ async def search(query: CatalogueQuery) -> schemas.ChallengePage:
     if more:
         last = page[-1]
         key = {"newest": "published_at", "closing": "closes_at", "budget": "budget_cap_cents"}[p.sort]
-        next_cursor = _cursor(p.sort, _as_key(last[key], p.sort), last["id"])
-    return schemas.ChallengePage(items=[summary_out(r) for r in page], next_cursor=next_cursor)
+        next_cursor = _cursor(p.sort, _as_key(last[key], p.sort), last["id"], similar)
+    return schemas.ChallengePage(items=[summary_out(r) for r in page], next_cursor=next_cursor, similar=similar)
+
+
+def _either(alternatives: Any, operator: str) -> str:
+    """One word, or any of several: `(a OR b)`."""
+    words = list(alternatives)
+    return words[0] if len(words) == 1 else "(" + operator.join(words) + ")"
 
 
 def _as_key(value: Any, sort: str) -> Any:

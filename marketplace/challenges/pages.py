@@ -51,13 +51,14 @@ async def catalogue_page(request: Request[Any, Any, Any]) -> Template:
     except DomainError as exc:
         return page(request, "challenges/catalogue.html", status_code=exc.status, form=params, errors=errors_by_field(exc),
                     items=[], next_url=None)
-    next_url = None
-    if result.next_cursor:
-        from urllib.parse import urlencode
+    from urllib.parse import urlencode
 
-        next_url = "/challenges?" + urlencode({**{k: v for k, v in params.items() if v and k != "cursor"}, "cursor": result.next_cursor})
+    kept = {k: v for k, v in params.items() if v and k != "cursor"}
+    next_url = "/challenges?" + urlencode({**kept, "cursor": result.next_cursor}) if result.next_cursor else None
+    suggestion_url = "/challenges?" + urlencode({**kept, "q": result.did_you_mean}) if result.did_you_mean else None
     items = [{**_plain(item), "closes": parse_time(item.closes_at)} for item in result.items]
-    return page(request, "challenges/catalogue.html", form=params, items=items, next_url=next_url)
+    return page(request, "challenges/catalogue.html", form=params, items=items, next_url=next_url, similar=result.similar,
+                did_you_mean=result.did_you_mean, suggestion_url=suggestion_url)
 
 
 def _plain(struct: Any) -> dict:

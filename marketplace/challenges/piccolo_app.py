@@ -12,6 +12,7 @@ APP_CONFIG = AppConfig(
     table_classes=[
         tables.Challenge, tables.ChallengeStage, tables.ChallengeVersion, tables.Question, tables.Follow,
         tables.Subscription, tables.MatchNotice, tables.CoSponsor, tables.ApprovalRound, tables.ChallengeDocument,
+        tables.SearchWord, tables.SearchTrigram,
     ],
     migration_dependencies=["marketplace.accounts.piccolo_app"],
     commands=[],

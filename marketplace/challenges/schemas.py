@@ -179,6 +179,11 @@ class ChallengeSummary(msgspec.Struct):
 class ChallengePage(msgspec.Struct):
     items: list[ChallengeSummary]
     next_cursor: str | None
+    # A query to offer ("did you mean"): `q` with each word no public challenge uses replaced by the most similar
+    # word one does; given when `q` found fewer than three challenges and the suggestion finds more.
+    did_you_mean: str | None = None
+    # True when `q` found nothing and `items` match similar words instead (its `next_cursor` continues those).
+    similar: bool = False
 
 
 class VersionOut(msgspec.Struct):

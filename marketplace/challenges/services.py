@@ -326,7 +326,9 @@ async def go_live(challenge_id: Any, by_user: Any = None) -> bool:
     await record(by_user, "challenge.published", "challenge", challenge_id, {"version": row["version"], "stage": first["key"]},
                  before={"status": "scheduled"}, after={"status": "published"})
     from marketplace.challenges.matchmaking import tell_subscribers
+    from marketplace.challenges.search_index import learn_words
 
+    await learn_words(row)
     await tell_subscribers(row)
     return True
 

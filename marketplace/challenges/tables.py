@@ -101,13 +101,15 @@ class Follow(Table):
 
 
 class Subscription(Table):
-    """What a member wants to hear about: topics, CPV prefixes and keywords (JSON lists)."""
+    """What a member wants to hear about: topics, CPV prefixes and keywords (JSON lists), or a catalogue search
+    they saved (`search`: JSON {q, topic, cpv, min_budget, max_budget}, every part of it must match)."""
 
     id = UUID(primary_key=True)
     user = ForeignKey(references=User, index=True)
     topics = Text(default="[]")
     cpv_prefixes = Text(default="[]")
     keywords = Text(default="[]")
+    search = Text(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
 
 
@@ -173,3 +175,20 @@ class ChallengeDocument(Table):
     uploaded_by = ForeignKey(references=User, null=True, on_delete=OnDelete.set_null)
     uploaded_at = Timestamptz(default=TimestamptzNow())
     superseded_at = Timestamptz(null=True, default=None)
+
+
+class SearchWord(Table):
+    """A word of the public challenges' text: the catalogue's vocabulary, for forgiving typos ("did you mean").
+    Derived data, kept by `search_index.learn_words` and rebuilt by `marketplace search rebuild`."""
+
+    word = Varchar(length=40, primary_key=True)
+    uses = Integer(default=1)  # about how many public challenges use it (ranks equally similar words)
+
+
+class SearchTrigram(Table):
+    """The trigrams of each vocabulary word (`size`: how many the word has), so that the words most similar to a
+    mistyped one are found by an index on both databases (the same measure as PostgreSQL's pg_trgm)."""
+
+    trigram = Varchar(length=3)
+    size = Integer()
+    word = Varchar(length=40)
