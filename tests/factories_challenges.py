@@ -14,7 +14,7 @@ from marketplace.challenges.services import snapshot
 from marketplace.challenges.tables import Challenge, ChallengeStage, ChallengeVersion
 from marketplace.core.clock import now
 from marketplace.procedures import engine
-from tests.factories import make_org, make_user
+from tests.factories import make_org, make_user, token_for
 
 _seq = itertools.count(1)
 
@@ -81,3 +81,11 @@ async def make_challenge(buyer: Organisation | None = None, *, template: str = "
     await ChallengeVersion.insert(ChallengeVersion(challenge=challenge.id, version=1, snapshot=json.dumps(snapshot(row)),
                                                    change_note="Published."))
     return await Challenge.objects().where(Challenge.id == challenge.id).first()
+
+
+async def publish_through_api(client, team: BuyerTeam, **fields) -> Challenge:
+    """A complete draft of `team`'s body, published by its procurement officer through the API (subscribers are told)."""
+    draft = await make_draft(team.org, **fields)
+    response = await client.post(f"/api/v1/challenges/{draft.id}/publish", headers=await token_for(team.officer))
+    assert response.status_code == 200, response.text
+    return draft

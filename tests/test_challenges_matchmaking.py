@@ -9,14 +9,7 @@ from marketplace.challenges.tables import CoSponsor, Follow, MatchNotice, Subscr
 from marketplace.core.clock import now
 from marketplace.mail.tables import Notification, OutboxMessage
 from tests.factories import make_org, make_user, token_for
-from tests.factories_challenges import make_buyer_team, make_draft
-
-
-async def _publish(client, team, **fields):
-    draft = await make_draft(team.org, **fields)
-    response = await client.post(f"/api/v1/challenges/{draft.id}/publish", headers=await token_for(team.officer))
-    assert response.status_code == 200, response.text
-    return draft
+from tests.factories_challenges import make_buyer_team, make_draft, publish_through_api
 
 
 async def test_subscribers_are_told_once_in_app_and_by_one_digest(client):
@@ -28,9 +21,9 @@ async def test_subscribers_are_told_once_in_app_and_by_one_digest(client):
     other = await make_user("company_member")
     await client.post("/api/v1/subscriptions", json={"keywords": ["bicycle"]}, headers=await token_for(other))
 
-    first = await _publish(client, team, title="Triage of 112 calls", topics=["public safety"], cpv_codes=["72212000-4"])
-    second = await _publish(client, team, title="Smarter triage of complaints", topics=["administration"], cpv_codes=["79000000-4"])
-    await _publish(client, team, title="Road works", topics=["mobility"], cpv_codes=["45000000-7"], problem="Potholes.",
+    first = await publish_through_api(client, team, title="Triage of 112 calls", topics=["public safety"], cpv_codes=["72212000-4"])
+    second = await publish_through_api(client, team, title="Smarter triage of complaints", topics=["administration"], cpv_codes=["79000000-4"])
+    await publish_through_api(client, team, title="Road works", topics=["mobility"], cpv_codes=["45000000-7"], problem="Potholes.",
                    summary="Roads.", desired_outcomes="Smooth roads.")
     notices = await MatchNotice.select(MatchNotice.challenge).where(MatchNotice.user == lena.id)
     assert {n["challenge"] for n in notices} == {first.id, second.id}
@@ -65,7 +58,7 @@ async def test_subscriptions_api_and_bad_input(client):
 
 async def test_follow_and_unfollow(client):
     team = await make_buyer_team()
-    challenge = await _publish(client, team)
+    challenge = await publish_through_api(client, team)
     member = await make_user("company_member")
     url = f"/api/v1/challenges/{challenge.id}/follow"
     for _ in range(2):
@@ -80,7 +73,7 @@ async def test_follow_and_unfollow(client):
 
 async def test_another_public_body_co_sponsors_and_is_shown(client):
     team = await make_buyer_team()
-    challenge = await _publish(client, team)
+    challenge = await publish_through_api(client, team)
     ghent = await make_org("public_body", name="City of Ghent")
     pieter = await make_user("civil_servant", org=ghent)
     url = f"/api/v1/challenges/{challenge.id}/co-sponsors"
@@ -101,7 +94,7 @@ async def test_another_public_body_co_sponsors_and_is_shown(client):
 
 async def test_who_may_follow_and_list_subscriptions(client):
     team = await make_buyer_team()
-    challenge = await _publish(client, team)
+    challenge = await publish_through_api(client, team)
     evaluator = await make_user("evaluator", org=team.org)
     assert (await client.post(f"/api/v1/challenges/{challenge.id}/follow", headers=await token_for(evaluator))).status_code == 403
     assert (await client.delete(f"/api/v1/challenges/{challenge.id}/follow")).status_code == 401

@@ -134,13 +134,15 @@ class DialogueController(Controller):
 
     @post("/subscriptions", opt=allow(*ASKERS), status_code=HTTP_201_CREATED)
     async def subscribe(self, request: Request[Any, Any, Any], data: schemas.SubscriptionIn) -> schemas.SubscriptionOut:
-        """Be told (once, in-app and by e-mail digest) of new challenges matching topics, CPV prefixes or keywords."""
+        """Be told (once, in-app and by e-mail digest) of new challenges matching topics, CPV prefixes or keywords, or a
+        saved catalogue search: `{"search": {q, topic, cpv, min_budget, max_budget}}` (budgets in cents), matched as
+        `GET /api/v1/challenges` with those parameters would list the challenge."""
         return await matchmaking.subscribe(current(request), data)
 
     @get("/subscriptions", opt=allow(*ASKERS))
-    async def subscriptions(self, request: Request[Any, Any, Any]) -> schemas.SubscriptionList:
-        """Your subscriptions."""
-        return await matchmaking.subscriptions_of(current(request))
+    async def subscriptions(self, request: Request[Any, Any, Any], limit: int = 20, cursor: str | None = None) -> schemas.SubscriptionList:
+        """Your subscriptions, oldest first (paged: `?limit=`, `?cursor=`); a saved search has its `catalogue_url`."""
+        return await matchmaking.subscriptions_of(current(request), limit, cursor)
 
     @delete("/subscriptions/{subscription_id:str}", opt=allow(*ASKERS), status_code=HTTP_204_NO_CONTENT)
     async def unsubscribe(self, request: Request[Any, Any, Any], subscription_id: str) -> None:

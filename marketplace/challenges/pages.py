@@ -57,8 +57,12 @@ async def catalogue_page(request: Request[Any, Any, Any]) -> Template:
     next_url = "/challenges?" + urlencode({**kept, "cursor": result.next_cursor}) if result.next_cursor else None
     suggestion_url = "/challenges?" + urlencode({**kept, "q": result.did_you_mean}) if result.did_you_mean else None
     items = [{**_plain(item), "closes": parse_time(item.closes_at)} for item in result.items]
+    principal = request.scope.get("user")
+    searched = any(params[k] for k in ("q", "topic", "cpv", "min_budget", "max_budget"))
     return page(request, "challenges/catalogue.html", form=params, items=items, next_url=next_url, similar=result.similar,
-                did_you_mean=result.did_you_mean, suggestion_url=suggestion_url)
+                did_you_mean=result.did_you_mean, suggestion_url=suggestion_url,
+                can_save_alert=searched and principal is not None and principal.has_role(*ASKERS),
+                alert_q=result.did_you_mean if result.similar else params["q"])
 
 
 def _plain(struct: Any) -> dict:
@@ -218,10 +222,35 @@ async def co_sponsor_page(request: Request[Any, Any, Any], challenge_id: str, da
     return see_other(f"/challenges/{challenge_id}", _("Your organisation now co-sponsors this challenge."))
 
 
+async def _alerts(request: Request[Any, Any, Any]) -> list[dict]:
+    """The member's alerts, each with its plain-words description."""
+    from marketplace.challenges.alert_words import describe
+
+    return [{"id": a.id, "description": describe(a), "catalogue_url": a.catalogue_url}
+            for a in (await matchmaking.subscriptions_of(current(request))).items]
+
+
 @get("/subscriptions", opt=allow(*ASKERS), include_in_schema=False)
 async def subscriptions_page(request: Request[Any, Any, Any]) -> Template:
-    """Topics, CPV prefixes and keywords to be told about."""
-    return page(request, "challenges/subscriptions.html", items=(await matchmaking.subscriptions_of(current(request))).items)
+    """Topics, CPV prefixes and keywords to be told about, and saved searches."""
+    return page(request, "challenges/subscriptions.html", items=await _alerts(request))
+
+
+@post("/subscriptions/search", opt=allow(*ASKERS), include_in_schema=False)
+async def save_search_page(request: Request[Any, Any, Any], data: Form) -> Any:
+    """Save the catalogue's current search (words and filters) as an alert."""
+    form = {k: form_text(data, k, 200) for k in ("q", "topic", "cpv", "min_budget", "max_budget")}
+    try:
+        from marketplace.web.pages import convert
+
+        budgets = {k: _euros_to_cents(form[k]) for k in ("min_budget", "max_budget")}
+        payload = convert({"search": {"q": form["q"], "topic": form["topic"], "cpv": form["cpv"],
+                                      **{k: int(v) if v and v.isdigit() else v for k, v in budgets.items()}}}, schemas.SubscriptionIn)
+        await matchmaking.subscribe(current(request), payload)
+    except DomainError as exc:
+        return page(request, "challenges/subscriptions.html", status_code=exc.status, errors=errors_by_field(exc),
+                    items=await _alerts(request))
+    return see_other("/subscriptions", _("Search saved. We will tell you once about every new challenge it finds."))
 
 
 def _split(value: str) -> list[str]:
@@ -239,7 +268,7 @@ async def subscribe_page(request: Request[Any, Any, Any], data: Form) -> Any:
     except DomainError as exc:
         errors = {k.split("[")[0]: v for k, v in errors_by_field(exc).items()}
         return page(request, "challenges/subscriptions.html", status_code=exc.status, form=form, errors=errors,
-                    items=(await matchmaking.subscriptions_of(current(request))).items)
+                    items=await _alerts(request))
     return see_other("/subscriptions", _("Subscribed. We will tell you once about every matching new challenge."))
 
 

@@ -28,6 +28,7 @@ ROUTES = [
     pages.co_sponsor_page,
     pages.subscriptions_page,
     pages.subscribe_page,
+    pages.save_search_page,
     pages.unsubscribe_page,
     pages.close_page,
     pages.archive_page,

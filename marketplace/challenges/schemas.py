@@ -234,10 +234,27 @@ class FollowOut(msgspec.Struct):
     following: bool
 
 
+Cents = Annotated[int, msgspec.Meta(ge=0, le=2**53)]
+
+
+class SavedSearch(Strict):
+    """A catalogue search kept as an alert: the parameters of `GET /api/v1/challenges` that choose challenges
+    (budgets in cents). A new challenge matches when it matches all of them, as the catalogue would list it."""
+
+    q: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    topic: Annotated[str, msgspec.Meta(max_length=60)] = ""
+    cpv: Annotated[str, msgspec.Meta(max_length=8)] = ""
+    min_budget: Cents | None = None
+    max_budget: Cents | None = None
+
+
 class SubscriptionIn(Strict):
+    """Any of `topics`, `cpv_prefixes` and `keywords`; or a saved catalogue `search` (all of its parts)."""
+
     topics: Tags = msgspec.field(default_factory=list)
     cpv_prefixes: Annotated[list[Annotated[str, msgspec.Meta(max_length=8)]], msgspec.Meta(max_length=20)] = msgspec.field(default_factory=list)
     keywords: Tags = msgspec.field(default_factory=list)
+    search: SavedSearch | None = None
 
 
 class SubscriptionOut(msgspec.Struct):
@@ -246,10 +263,13 @@ class SubscriptionOut(msgspec.Struct):
     cpv_prefixes: list[str]
     keywords: list[str]
     created_at: str
+    search: SavedSearch | None = None
+    catalogue_url: str | None = None  # the catalogue page of a saved search (relative)
 
 
 class SubscriptionList(msgspec.Struct):
     items: list[SubscriptionOut]
+    next_cursor: str | None = None
 
 
 class CoSponsorIn(Strict):
