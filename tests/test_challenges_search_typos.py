@@ -132,3 +132,9 @@ async def test_the_catalogue_page_offers_did_you_mean_keeping_the_filters(client
     client.cookies.set("mp_lang", "fr")
     french = await client.get("/challenges", params={"q": "emergncy"})
     assert "Vouliez-vous dire :" in french.text and "Aucun défi ne contient « emergncy »" in french.text
+
+
+async def test_the_openapi_schema_documents_the_suggestion(client):
+    schema = (await client.get("/schema/openapi.json")).json()
+    page = schema["components"]["schemas"]["ChallengePage"]["properties"]
+    assert "most similar word" in str(page["did_you_mean"]) and "words similar" in str(page["similar"])

@@ -31,7 +31,9 @@ class ChallengeController(Controller):
                         cursor: str | None = None) -> schemas.ChallengePage:
         """Published challenges. `q` full text (at most 200 characters), `topic`, `cpv` (a code prefix), `buyer` (organisation id),
         `status` (published, awarded, closed, archived; comma-separated), `min_budget`/`max_budget` (cents), `closing_before`
-        (RFC 3339), `sort` (newest, closing, budget), `limit` (1-100, default 20) and the opaque `cursor` of the previous page."""
+        (RFC 3339), `sort` (newest, closing, budget), `limit` (1-100, default 20) and the opaque `cursor` of the previous page.
+        Typos are forgiven: when `q` finds nothing, the challenges with the most similar known words are listed (`similar`),
+        and `did_you_mean` offers a corrected query."""
         from marketplace.challenges.catalogue import CatalogueQuery, search
 
         return await search(CatalogueQuery(q=q, topic=topic, cpv=cpv, buyer=buyer, status=status, min_budget=min_budget,

@@ -179,11 +179,12 @@ class ChallengeSummary(msgspec.Struct):
 class ChallengePage(msgspec.Struct):
     items: list[ChallengeSummary]
     next_cursor: str | None
-    # A query to offer ("did you mean"): `q` with each word no public challenge uses replaced by the most similar
-    # word one does; given when `q` found fewer than three challenges and the suggestion finds more.
-    did_you_mean: str | None = None
-    # True when `q` found nothing and `items` match similar words instead (its `next_cursor` continues those).
-    similar: bool = False
+    did_you_mean: Annotated[str | None, msgspec.Meta(description=(
+        "A query to offer: `q` with each word no public challenge uses replaced by the most similar word one does "
+        "(trigram similarity); given when `q` found fewer than three challenges and this finds more."))] = None
+    similar: Annotated[bool, msgspec.Meta(description=(
+        "True when `q` itself found nothing and `items` are the challenges containing words similar to its unknown "
+        "words; `next_cursor` continues that list."))] = False
 
 
 class VersionOut(msgspec.Struct):
