@@ -99,7 +99,7 @@ async def populate(count: int, seed: int = 7) -> None:
 
 
 async def measure(runs: int) -> list[tuple[str, float, float, int]]:
-    from marketplace.challenges.catalogue import CatalogueQuery, search
+    from marketplace.challenges.catalogue import CatalogueQuery, _search, check_query, search
     from marketplace.challenges.services import challenge_out, get_row
     from marketplace.challenges.tables import Challenge
 
@@ -132,18 +132,26 @@ async def measure(runs: int) -> list[tuple[str, float, float, int]]:
     for name, query in cases:
         for _ in range(3):
             page = await search(query)
-        timings = []
+        timings, exact = [], []
         for _ in range(runs):
             t0 = time.perf_counter()
             page = await search(query)
             timings.append((time.perf_counter() - t0) * 1000)
-        results.append((name, statistics.median(timings), sorted(timings)[int(0.95 * (len(timings) - 1))], len(page.items)))
+            # The same search as typed only (what the catalogue ran before it forgave typos), timed alternately so
+            # that the machine's load weighs on both alike: the difference is the cost of looking for typos.
+            checked = check_query(query)
+            t0 = time.perf_counter()
+            await _search(checked, [(w,) for w in checked.words])
+            exact.append((time.perf_counter() - t0) * 1000)
+        results.append((name, statistics.median(timings), sorted(timings)[int(0.95 * (len(timings) - 1))], len(page.items),
+                        statistics.median(exact)))
     timings = []
     for _ in range(runs):
         t0 = time.perf_counter()
         await challenge_out(await get_row(some["id"]))
         timings.append((time.perf_counter() - t0) * 1000)
-    results.append(("one challenge (GET /challenges/{id})", statistics.median(timings), sorted(timings)[int(0.95 * (len(timings) - 1))], 1))
+    results.append(("one challenge (GET /challenges/{id})", statistics.median(timings), sorted(timings)[int(0.95 * (len(timings) - 1))], 1,
+                    None))
     return results
 
 
@@ -162,10 +170,10 @@ async def run(args: argparse.Namespace) -> int:
     await db.close_pool()
     engine_name = "postgres" if os.environ["DATABASE_URL"].startswith("postgres") else "sqlite"
     print(f"\n{engine_name}: {await Challenge.count()} challenges ({load_s:.0f} s to insert them)")
-    print(f"{'query':45} {'median ms':>10} {'p95 ms':>8} {'items':>6}")
+    print(f"{'query':45} {'median ms':>10} {'p95 ms':>8} {'items':>6} {'as typed only, median ms':>25}")
     worst = 0.0
-    for name, median, p95, items in results:
-        print(f"{name:45} {median:10.1f} {p95:8.1f} {items:6d}")
+    for name, median, p95, items, exact in results:
+        print(f"{name:45} {median:10.1f} {p95:8.1f} {items:6d} {'' if exact is None else f'{exact:25.1f}'}")
         worst = max(worst, median)
     return 0 if worst <= TARGET_MS else 1
 
