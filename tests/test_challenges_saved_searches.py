@@ -72,6 +72,8 @@ async def test_the_catalogue_saves_its_search_and_alerts_read_in_plain_words(cli
     lena = await make_user("company_member")
     await client.post("/api/v1/subscriptions", json={"topics": ["mobility", "public safety"], "keywords": ["triage"]},
                       headers=await token_for(lena))
+    anonymous = (await client.get("/challenges", params={"q": "bridge", "topic": "mobility"})).text
+    assert 'href="/signin?next=%2Fchallenges%3Fq%3Dbridge%26topic%3Dmobility">Sign in to save this search as an alert' in anonymous
     await signed_in_client(client, lena)
     catalogue = await client.get("/challenges", params={"q": "bridge", "topic": "mobility", "min_budget": "10000"})
     assert "Save this search as an alert" in catalogue.text

@@ -62,6 +62,7 @@ async def catalogue_page(request: Request[Any, Any, Any]) -> Template:
     return page(request, "challenges/catalogue.html", form=params, items=items, next_url=next_url, similar=result.similar,
                 did_you_mean=result.did_you_mean, suggestion_url=suggestion_url,
                 can_save_alert=searched and principal is not None and principal.has_role(*ASKERS),
+                sign_in_to_save=("/signin?" + urlencode({"next": "/challenges?" + urlencode(kept)})) if searched and principal is None else None,
                 alert_q=result.did_you_mean if result.similar else params["q"])
 
 
