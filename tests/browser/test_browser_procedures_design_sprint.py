@@ -150,6 +150,9 @@ async def test_a_design_sprint_from_mixed_teams_to_a_jury_on_phones_and_an_award
                     await form.get_by_role("button").click()
                     await phone.wait_for_selector(f"#c-{c.key} .tag:has-text('{value} of {c.scale_max}')")
                 if team == order[0] and n == 0:
+                    guidance = phone.locator("#c-team-5-guidance")  # what a 5 means, next to the scale
+                    assert "A mixed team with the skills" in await guidance.inner_text()
+                    assert await phone.locator("#c-team-5").get_attribute("aria-describedby") == "c-team-5-guidance"
                     assert await phone.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
                     await assert_accessible(phone)
             assert (await phone.locator(".jury-teams").inner_text()).count("scored") == 4
