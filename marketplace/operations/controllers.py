@@ -12,7 +12,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Response
 
 from marketplace.core.auth import PUBLIC, allow
-from marketplace.core.errors import PROBLEM_JSON, FieldError, problem
+from marketplace.core.errors import FieldError, problem
 from marketplace.operations import metrics, readiness
 from marketplace.settings import get_settings
 
@@ -40,8 +40,11 @@ def _refused() -> Response[Any]:
     return problem(403, FOR_OPERATORS)
 
 
-@get("/readyz", opt=allow(PUBLIC), tags=["operations"], media_type=PROBLEM_JSON, responses={
-    503: ResponseSpec(None, description="Not ready: the failing checks are named in `errors` (problem+json)")})
+REFUSED = ResponseSpec(None, description="Not asked from this host nor with the operators' token (problem+json)")
+
+
+@get("/readyz", opt=allow(PUBLIC), tags=["operations"], media_type="application/json", responses={
+    403: REFUSED, 503: ResponseSpec(None, description="Not ready: the failing checks are named in `errors` (problem+json)")})
 async def ready(request: Request[Any, Any, Any]) -> Response[Any]:
     """Readiness: the database answers, every migration is applied, a background worker reported recently.
     200 with each check, or 503 naming the failing ones. Operators only (see `/metrics`)."""
@@ -58,7 +61,7 @@ async def ready(request: Request[Any, Any, Any]) -> Response[Any]:
     return Response({"status": "ready", "checks": report}, media_type="application/json")
 
 
-@get("/metrics", opt=allow(PUBLIC), tags=["operations"], media_type=metrics.CONTENT_TYPE)
+@get("/metrics", opt=allow(PUBLIC), tags=["operations"], media_type=metrics.CONTENT_TYPE, responses={403: REFUSED})
 async def prometheus_metrics(request: Request[Any, Any, Any]) -> Response[Any]:
     """Prometheus metrics (text exposition format): request latency by route template, responses by status,
     the e-mail outbox backlog and its oldest message's age, payouts by status, scheduler lag, worker heartbeat.
