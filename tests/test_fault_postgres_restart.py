@@ -138,7 +138,7 @@ class Answers:
             if response.status_code != 503:
                 return response
             if not (response.headers.get("content-type", "").startswith("application/problem+json")
-                    and response.headers.get("retry-after") == "5" and time.perf_counter() - started < 5):
+                    and response.headers.get("retry-after") == "5" and time.perf_counter() - started < 10):
                 self.unclear.append(f"{what}: {response.status_code} {response.headers} {response.text[:200]}")
             await asyncio.sleep(0.1)
         raise AssertionError(f"{what}: still 503 after 200 tries")
@@ -219,7 +219,7 @@ async def test_a_postgresql_restart_during_requests_loses_nothing_and_pays_once(
     started = time.perf_counter()
     down = await client.get(f"/api/v1/proposals/{pid}", headers=headers)
     assert down.status_code == 503 and down.headers["retry-after"] == "5", down.text
-    assert time.perf_counter() - started < 5
+    assert time.perf_counter() - started < 10  # refused at once, not after a connect timeout (60 s)
     ready = await client.get("/readyz")
     assert ready.status_code == 503 and [e["field"] for e in ready.json()["errors"]] == ["database"]
     page = await client.get("/challenges")
