@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export MARKETPLACE_MIN_STAGE_OPEN_DAYS ?= 0
 
-.PHONY: demo test test-sqlite test-postgres install system-deps lint migration bench clean
+.PHONY: demo test install system-deps lint migration bench clean
 
 $(BIN)/marketplace: pyproject.toml
 	@bash deploy/system-deps.sh
@@ -27,11 +27,16 @@ demo: install
 ## make test: the whole suite on SQLite, and again on PostgreSQL when MARKETPLACE_TEST_POSTGRES_URL is set
 test: install
 	$(BIN)/ruff check marketplace procedures tests
-	$(BIN)/pytest -q -p no:cacheprovider
 	@if [ -n "$$MARKETPLACE_TEST_POSTGRES_URL" ]; then \
-		echo "== again on PostgreSQL"; \
-		MARKETPLACE_TEST_DB=postgres $(BIN)/pytest -q -p no:cacheprovider; \
+		echo "== the suite on SQLite, and at the same time on PostgreSQL (its report follows)"; \
+		pglog=$$(mktemp); \
+		MARKETPLACE_TEST_DB=postgres $(BIN)/pytest -q -p no:cacheprovider > $$pglog 2>&1 & pg=$$!; \
+		$(BIN)/pytest -q -p no:cacheprovider; lite=$$?; \
+		wait $$pg; pgrc=$$?; \
+		echo "== on PostgreSQL"; cat $$pglog; rm -f $$pglog; \
+		[ $$lite -eq 0 ] && [ $$pgrc -eq 0 ]; \
 	else \
+		$(BIN)/pytest -q -p no:cacheprovider && \
 		echo "(set MARKETPLACE_TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432/postgres to run the suite on PostgreSQL too)"; \
 	fi
 
