@@ -291,3 +291,64 @@ async def test_the_home_page_runs_a_fixed_number_of_queries_per_role_however_muc
         assert response.status_code == 200
         counts.append(len(queries))
     assert counts == [HOME_BUDGETS[role]] * 2, "\n".join(q[0][:120] for q in queries)
+
+
+async def test_a_public_route_runs_no_guard_so_its_handler_is_not_copied_and_closed_routes_stay_guarded(client, monkeypatch):
+    """Litestar calls each guard with `copy(route_handler)`: for a route anyone may read, `access` only said yes,
+    and the copy was a tenth of a request without database (py-spy and cProfile of `/favicon.ico`)."""
+    import litestar.handlers.base as handlers_base
+
+    copies = []
+    original = handlers_base.copy
+    monkeypatch.setattr(handlers_base, "copy", lambda handler: copies.append(handler) or original(handler))
+    assert (await client.get("/favicon.ico")).status_code == 200
+    assert (await client.get("/challenges")).status_code == 200
+    assert (await client.get("/static/favicon.svg")).status_code == 200
+    assert copies == []
+    assert (await client.get("/api/v1/me")).status_code == 401  # signed-in only: the guard still runs
+    assert copies
+
+
+async def test_the_request_log_line_is_written_without_walking_the_call_stack(client, monkeypatch, settings):
+    """`Logger.log` looks up the caller's file and line (a stack walk) that no formatter of ours prints."""
+    import io
+    import logging
+
+    from marketplace.core.logs import configure_logging
+
+    walks = []
+    original = logging.Logger.findCaller
+    monkeypatch.setattr(logging.Logger, "findCaller", lambda self, *a, **k: walks.append(self.name) or original(self, *a, **k))
+    stream = io.StringIO()
+    configure_logging("INFO", "json", stream=stream)
+    try:
+        response = await client.get("/favicon.ico")
+    finally:
+        configure_logging(settings.log_level, settings.log_format)
+    [line] = [json.loads(text) for text in stream.getvalue().splitlines() if '"marketplace.request"' in text]
+    assert line["message"] == f"GET /favicon.ico 200 {line['duration_ms']:.1f}ms"
+    assert (line["method"], line["path"], line["status"], line["client"]) == ("GET", "/favicon.ico", 200, "127.0.0.1")
+    assert line["request_id"] == response.headers["x-request-id"]
+    assert "marketplace.request" not in walks
+
+
+async def test_pages_render_without_looking_at_template_files_or_formatting_the_same_moment_twice(client, monkeypatch):
+    """Jinja looked up the modification time of every template of a page on every render (auto reload), and Babel
+    formatted each deadline anew on every page (about a tenth of a millisecond each; a catalogue page shows twenty)."""
+    import os
+
+    from marketplace.core import templating
+
+    await make_challenge(title="Smart bins")
+    looked_at, formatted = [], []
+    getmtime, format_date = os.path.getmtime, templating.format_date
+    monkeypatch.setattr(os.path, "getmtime", lambda path: looked_at.append(str(path)) or getmtime(path))
+    monkeypatch.setattr(templating, "format_date", lambda *a, **k: formatted.append(a[0]) or format_date(*a, **k))
+    templating._formatted_moment.cache_clear()
+    first = await client.get("/challenges")
+    assert first.status_code == 200 and "Smart bins" in first.text and formatted
+    looked_at.clear(), formatted.clear()
+    second = await client.get("/challenges")
+    assert second.status_code == 200 and "Smart bins" in second.text
+    assert [path for path in looked_at if path.startswith(str(templating.TEMPLATE_DIR))] == []
+    assert formatted == []

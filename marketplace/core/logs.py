@@ -136,18 +136,14 @@ class RequestLogMiddleware(ASGIMiddleware):
         finally:
             duration_ms = round((time.perf_counter() - started) * 1000, 1)
             level = logging.ERROR if status >= 500 else logging.INFO
-            access_log.log(
-                level,
-                "%s %s %s %.1fms",
-                scope.get("method", ""), loggable_path(scope.get("path", "")), status, duration_ms,
-                extra={
-                    "method": scope.get("method", ""),
-                    "path": loggable_path(scope.get("path", "")),
-                    "status": status,
-                    "duration_ms": duration_ms,
-                    "client": client[0] if client else None,
-                },
-                exc_info=error,
-            )
+            if access_log.isEnabledFor(level):
+                method, path = scope.get("method", ""), loggable_path(scope.get("path", ""))
+                # The record made directly: `Logger.log` walks the call stack for a file and line no formatter prints.
+                access_log.handle(access_log.makeRecord(
+                    access_log.name, level, "(unknown file)", 0, "%s %s %s %.1fms", (method, path, status, duration_ms),
+                    (type(error), error, error.__traceback__) if error is not None else None,
+                    extra={"method": method, "path": path, "status": status, "duration_ms": duration_ms,
+                           "client": client[0] if client else None},
+                ))
             request_id.reset(token)
             client_address.reset(address)
