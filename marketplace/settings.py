@@ -116,10 +116,11 @@ class Settings:
     """`MARKETPLACE_WORKER_INTERVAL`: seconds an idle worker waits before looking for work again (a round that
     did something is followed by the next at once). Short, so that an accepted milestone is paid within a second."""
     data_dir: Path = field(default_factory=default_data_dir)
-    """`MARKETPLACE_DATA_DIR`: all state on disk (the default SQLite database, the upload folder unless
-    MARKETPLACE_UPLOAD_DIR names another, a generated development SECRET_KEY). Default: var/ in a checkout, ~/.local/share/marketplace for an installed wheel."""
-    upload_dir: Path = field(default=PROJECT_ROOT / "var" / "uploads")
-    """`MARKETPLACE_UPLOAD_DIR`: where uploaded and generated files are stored (with the `local` file storage)."""
+    """`MARKETPLACE_DATA_DIR`: all state on disk (the default SQLite database, the upload folder, a generated
+    development SECRET_KEY). Default: var/ in a checkout, ~/.local/share/marketplace for an installed wheel."""
+    upload_dir: Path = field(default_factory=lambda: default_data_dir() / "uploads")
+    """`MARKETPLACE_UPLOAD_DIR`: where uploaded and generated files are stored with the `local` file storage
+    (default: uploads/ in the data directory)."""
     file_storage: str = "local"
     """`MARKETPLACE_FILE_STORAGE`: `local` (files under the upload directory, the default) or `database` (the bytes in
     the database, seen by every app instance behind a load balancer; see deploy/README.md)."""
@@ -165,8 +166,6 @@ class Settings:
             raise SystemExit(f"{FAST_HASH_VARIABLE} weakens password hashing and is for the test suite only: unset it")
         base_url = env.get("BASE_URL") or "http://127.0.0.1:8000"
         data_dir = _data_dir(env)
-        if not env.get("MARKETPLACE_UPLOAD_DIR"):
-            env["MARKETPLACE_UPLOAD_DIR"] = str(data_dir / "uploads")  # the upload folder defaults to uploads/ in it
         return cls(
             database_url=env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'marketplace.sqlite3'}",
             secret_key=_secret_key(env, base_url, data_dir),
@@ -182,7 +181,7 @@ class Settings:
             run_worker=_flag(env, "MARKETPLACE_RUN_WORKER", True),
             worker_interval_seconds=float(env.get("MARKETPLACE_WORKER_INTERVAL") or 0.5),
             data_dir=data_dir,
-            upload_dir=Path(env.get("MARKETPLACE_UPLOAD_DIR") or PROJECT_ROOT / "var" / "uploads"),
+            upload_dir=Path(env.get("MARKETPLACE_UPLOAD_DIR") or data_dir / "uploads"),
             file_storage=_choice(env, "MARKETPLACE_FILE_STORAGE", "local", ("local", "database")),
             login_max_failures=_int(env, "MARKETPLACE_LOGIN_MAX_FAILURES", 5, minimum=1),
             invitations_per_day=_int(env, "MARKETPLACE_INVITATIONS_PER_DAY", 20, minimum=1),
