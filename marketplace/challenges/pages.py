@@ -75,7 +75,8 @@ def _plain(struct: Any) -> dict:
 async def _challenge_context(request: Request[Any, Any, Any], challenge_id: str) -> dict:
     principal = request.scope.get("user")
     row = await services.visible_row(principal, challenge_id)
-    out = await services.challenge_out(row)
+    stage_rows = await services.stage_rows(row["id"])  # read once: the stages shown and the one open now
+    out = await services.challenge_out(row, stage_rows)
     template = services.template_of(row)
     stages = []
     for s in out.stages:
@@ -86,7 +87,7 @@ async def _challenge_context(request: Request[Any, Any, Any], challenge_id: str)
     team = services.is_buyer_team(principal, row)
     qa_open = row["status"] == "published" and row["qa_closes_at"] is not None and now() <= as_utc(row["qa_closes_at"])
     questions_off = None
-    open_stage = engine.open_stage_key(await services.stage_rows(row["id"]), now())
+    open_stage = engine.open_stage_key(stage_rows, now())
     if qa_open and template is not None and not engine.allowed(template, open_stage, "ask_question"):
         qa_open = False  # the stage open now (or none) does not take questions: the form is not offered, and why
         questions_off = engine.FeatureOff(template, open_stage, "ask_question").detail

@@ -105,8 +105,9 @@ async def co_sponsors_out(challenge_id: Any) -> list[schemas.CoSponsorOut]:
                                  statement=r["statement"], since=rfc3339(from_db(r["created_at"])) or "") for r in rows]
 
 
-async def challenge_out(row: dict) -> schemas.ChallengeOut:
-    """The challenge as the API shows it: two more queries (stages, co-sponsors) when `row` comes from `get_row`."""
+async def challenge_out(row: dict, stages: list[dict] | None = None) -> schemas.ChallengeOut:
+    """The challenge as the API shows it: two more queries (stages, co-sponsors) when `row` comes from `get_row`;
+    one when the caller already read its `stage_rows`."""
     if "buyer_name" in row:
         buyer = {"id": row["buyer"], "name": row["buyer_name"]}
     else:
@@ -122,7 +123,7 @@ async def challenge_out(row: dict) -> schemas.ChallengeOut:
         buyer=schemas.BuyerOut(id=str(buyer["id"]), name=buyer["name"]),
         current_stage=row["current_stage"], qa_closes_at=rfc3339(row["qa_closes_at"]),
         publish_at=rfc3339(row["publish_at"]), published_at=rfc3339(row["published_at"]),
-        stages=_stages_out(template_of(row), await stage_rows(row["id"])),
+        stages=_stages_out(template_of(row), stages if stages is not None else await stage_rows(row["id"])),
         schedule=[schemas.ScheduleOut(stage=k, closes_at=v) for k, v in overrides.items()],
         co_sponsors=await co_sponsors_out(row["id"]),
         created_at=rfc3339(row["created_at"]) or "", updated_at=rfc3339(row["updated_at"]) or "",
