@@ -14,7 +14,7 @@ from babel.numbers import format_decimal, format_percent
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_eval_context, select_autoescape
 from jinja2.ext import Extension
 from jinja2.nodes import EvalContext
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from marketplace.core import i18n
 from marketplace.core.clock import as_utc, now
@@ -70,8 +70,9 @@ def _fmt_deadline(value: datetime | None) -> Markup:
     if value is None:
         return Markup("")
     utc = as_utc(value)
-    return Markup('<time datetime="{iso}" data-local>{text}</time> <span class="countdown">({left})</span>').format(
-        iso=utc.isoformat(), text=_fmt_datetime(utc), left=time_left(utc))
+    # Escaped one by one: `Markup.format` (string.Formatter with an escaping hook) took half of this filter's time.
+    return Markup(f'<time datetime="{escape(utc.isoformat())}" data-local>{escape(_fmt_datetime(utc))}</time> '
+                  f'<span class="countdown">({escape(time_left(utc))})</span>')
 
 
 def datetime_in_zone(value: datetime | None, zone: str, fmt: str = "full") -> str:
