@@ -98,6 +98,8 @@ def _gettext(eval_ctx: EvalContext, message: str, **variables: object) -> str:
     text = i18n.translations(i18n.current_locale.get()).gettext(message)
     if eval_ctx.autoescape:
         text = Markup(text)
+    if not variables and "%" not in text:
+        return text  # nothing to fill in nor unescape: `%` formatting (escaping each argument) skipped, same text
     return text % variables
 
 
