@@ -17,7 +17,7 @@ from litestar.template import TemplateConfig
 from marketplace.core import db
 from marketplace.core.auth import AuthenticationMiddleware, access
 from marketplace.core.bounds import decode_json_body
-from marketplace.core.errors import DomainError, FieldError, api_exception_handler
+from marketplace.core.errors import DomainError, FieldError, api_exception_handler, request_parsing_error
 from marketplace.core.headers import HeadAsGetMiddleware, SecurityHeadersMiddleware
 from marketplace.core.locale import LocaleMiddleware
 from marketplace.core.logs import RequestLogMiddleware, configure_logging
@@ -87,6 +87,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     from marketplace.web.errors import page_exception_handler
 
     def exception_handler(request, exc):  # type: ignore[no-untyped-def]
+        exc = request_parsing_error(exc)
         if request.url.path.startswith("/api/"):
             return api_exception_handler(request, exc)
         return page_exception_handler(request, exc)

@@ -152,8 +152,25 @@ def is_api(request: Request[Any, Any, Any]) -> bool:
     return request.url.path.startswith("/api/")
 
 
+UNDECODABLE_FORM = "A form field sent without a file name is not UTF-8 text: send each file as a part with a file name."
+
+
+def request_parsing_error(exc: Exception) -> Exception:
+    """The client's error behind an exception raised while the framework read the request, as a 400; any other
+    exception as it is. Litestar decodes every multipart part sent without a file name as UTF-8 text and raises
+    UnicodeDecodeError on other bytes (a file posted without its name): that is bad input, not our bug."""
+    if isinstance(exc, UnicodeDecodeError):
+        frame = exc.__traceback__
+        while frame is not None:
+            if frame.tb_frame.f_code.co_filename.endswith(("litestar/_multipart.py", "litestar\\_multipart.py")):
+                return DomainError(UNDECODABLE_FORM, [FieldError("body", "a file was sent without a file name")], 400)
+            frame = frame.tb_next
+    return exc
+
+
 def api_exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """Every error the API can raise, as problem+json. A 500 is logged with its traceback."""
+    exc = request_parsing_error(exc)
     if isinstance(exc, DomainError):
         return problem(exc.status, exc.detail, exc.errors, exc.title, exc.headers)
     if isinstance(exc, ValidationException):
