@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The Debian packages the marketplace needs: WeasyPrint's text stack, fonts, PostgreSQL's client tools (backups);
-# for development also Chromium for the browser tests, poppler for reading PDFs back in tests, wrk for `make bench`.
+# for development also Chromium for the browser tests, poppler for reading PDFs back in tests, wrk for `make bench`,
+# nginx for deploy/local-cluster and the test of deploy/nginx.conf (`nginx -t`).
 # `--server` installs only what a production server runs. Installed with apt when run as root, otherwise named with
 # the exact command to run.
 set -euo pipefail
 PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core postgresql-client)
 case "${1:-}" in
   --server) ;;
-  "") PACKAGES+=(chromium poppler-utils wrk) ;;
+  "") PACKAGES+=(chromium poppler-utils wrk nginx) ;;
   *) echo "usage: deploy/system-deps.sh [--server]" >&2; exit 2 ;;
 esac
 missing=()

@@ -100,7 +100,7 @@ def test_the_readme_commands_run_in_an_order_a_fresh_machine_allows():
 def test_debian_nginx_loads_the_site_configuration(tmp_path):
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     if not Path(nginx).exists():
-        pytest.skip("nginx is not installed (apt-get install nginx)")
+        pytest.fail("nginx is needed to check deploy/nginx.conf: `sudo bash deploy/system-deps.sh` installs it", pytrace=False)
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=test",
                     "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True, timeout=60)
